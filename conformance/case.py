@@ -1,0 +1,234 @@
+"""The canonical types of the adapter contract: spec, weights, case and result.
+
+Every constructor validates its input and raises ``ValueError`` naming the field with
+the expected and the actual value, so that a malformed case never reaches an adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from references import ACTIVATIONS, DIRECTIONS
+
+from .dtypes import check_dtype, is_representable
+
+
+def _fail(name: str, expected, actual):
+    raise ValueError(f"{name}: expected {expected}, got {actual}")
+
+
+def _positive_int(name: str, v) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        _fail(name, "a positive integer", repr(v))
+    return int(v)
+
+
+def _array(name: str, a, shape: tuple) -> np.ndarray:
+    a = np.asarray(a)
+    if a.dtype.kind not in "fiu":
+        _fail(f"{name}.dtype", "a real number type", a.dtype)
+    if a.shape != shape:
+        _fail(f"{name}.shape", shape, a.shape)
+    a = np.array(a, dtype=np.float64)  # an owned copy: cases are immutable
+    if not np.all(np.isfinite(a)):
+        _fail(name, "finite values", "NaN or inf")
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One ONNX activation with its optional alpha and beta."""
+
+    name: str
+    alpha: Optional[float] = None
+    beta: Optional[float] = None
+
+    def __post_init__(self):
+        if self.name not in ACTIVATIONS:
+            _fail("activation", f"one of {list(ACTIVATIONS)}", repr(self.name))
+
+    def __str__(self):
+        params = [f"{k}={v:g}" for k, v in (("alpha", self.alpha), ("beta", self.beta)) if v is not None]
+        return self.name + (f"({', '.join(params)})" if params else "")
+
+
+SIGMOID, TANH = Activation("Sigmoid"), Activation("Tanh")
+
+
+@dataclass(frozen=True)
+class GRUSpec:
+    """The structure of a GRU: everything but the numbers."""
+
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1
+    direction: str = "forward"
+    reset_after: bool = True
+    bias: bool = True
+    activations: tuple = (SIGMOID, TANH)  # (f, g)
+    clip: Optional[float] = None
+
+    def __post_init__(self):
+        _positive_int("input_size", self.input_size)
+        _positive_int("hidden_size", self.hidden_size)
+        _positive_int("num_layers", self.num_layers)
+        if self.direction not in DIRECTIONS:
+            _fail("direction", f"one of {list(DIRECTIONS)}", repr(self.direction))
+        for name in ("reset_after", "bias"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                _fail(name, "a bool", repr(getattr(self, name)))
+        acts = tuple(a if isinstance(a, Activation) else Activation(*((a,) if isinstance(a, str) else a))
+                     for a in self.activations)
+        if len(acts) != 2:
+            _fail("activations", "2 activations (f, g)", len(acts))
+        object.__setattr__(self, "activations", acts)
+        if self.clip is not None and not (np.isfinite(self.clip) and self.clip > 0):
+            _fail("clip", "None or a positive finite number", repr(self.clip))
+
+    @property
+    def num_directions(self) -> int:
+        return DIRECTIONS[self.direction]
+
+    def layer_input_size(self, layer: int) -> int:
+        return self.input_size if layer == 0 else self.num_directions * self.hidden_size
+
+    @property
+    def default_activations(self) -> bool:
+        return self.activations == (SIGMOID, TANH)
+
+    def describe(self) -> str:
+        parts = [f"I={self.input_size}", f"H={self.hidden_size}", f"L={self.num_layers}",
+                 self.direction, f"reset_after={self.reset_after}", f"bias={self.bias}"]
+        if not self.default_activations:
+            parts.append("activations=" + ",".join(map(str, self.activations)))
+        if self.clip is not None:
+            parts.append(f"clip={self.clip:g}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class GateWeights:
+    """Canonical weights of one (layer, direction), gate axis first in the order z, r, n."""
+
+    W: np.ndarray  # (3, H, I_l)
+    U: np.ndarray  # (3, H, H)
+    bW: np.ndarray  # (3, H)
+    bU: np.ndarray  # (3, H)
+
+    def __iter__(self):
+        return iter((self.W, self.U, self.bW, self.bU))
+
+    def replace(self, **arrays) -> "GateWeights":
+        return GateWeights(**{**dict(W=self.W, U=self.U, bW=self.bW, bU=self.bU), **arrays})
+
+
+def _check_weights(spec: GRUSpec, weights, dtype: str) -> tuple:
+    D, H = spec.num_directions, spec.hidden_size
+    n = spec.num_layers * D
+    weights = tuple(weights)
+    if len(weights) != n:
+        _fail("weights", f"{n} entries (num_layers * num_directions)", len(weights))
+    out = []
+    for i, w in enumerate(weights):
+        if not isinstance(w, GateWeights):
+            w = GateWeights(*w)
+        I_l = spec.layer_input_size(i // D)
+        arrays = {}
+        for k, shape in (("W", (3, H, I_l)), ("U", (3, H, H)), ("bW", (3, H)), ("bU", (3, H))):
+            a = _array(f"weights[{i}].{k}", getattr(w, k), shape)
+            if not spec.bias and k in ("bW", "bU") and np.any(a != 0):
+                _fail(f"weights[{i}].{k}", "zeros when bias=False", "non-zero values")
+            if not is_representable(a, dtype):
+                _fail(f"weights[{i}].{k}", f"values exactly representable in {dtype}", "values that round")
+            arrays[k] = a
+        out.append(GateWeights(**arrays))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class GRUCase:
+    """One conformance case: structure, canonical weights, inputs, and the dtype to run in.
+
+    Arrays are float64 holding values exact in ``dtype``; x is time-major (T, B, I);
+    h0 is (L*D, B, H) or None (zeros); lengths is (B,) in [1, T] or None (all T).
+    """
+
+    spec: GRUSpec
+    weights: tuple
+    x: np.ndarray
+    h0: Optional[np.ndarray] = None
+    lengths: Optional[np.ndarray] = None
+    dtype: str = "float64"
+    seed: Optional[int] = field(default=None, compare=False)  # provenance, for replay
+
+    def __post_init__(self):
+        if not isinstance(self.spec, GRUSpec):
+            _fail("spec", "a GRUSpec", type(self.spec).__name__)
+        check_dtype(self.dtype)
+        spec = self.spec
+        x = np.asarray(self.x)
+        if x.ndim != 3:
+            _fail("x.shape", "(T, B, input_size)", x.shape)
+        T, B, _ = x.shape
+        if T < 1 or B < 1:
+            _fail("x.shape", "T >= 1 and B >= 1", x.shape)
+        x = _array("x", x, (T, B, spec.input_size))
+        if not is_representable(x, self.dtype):
+            _fail("x", f"values exactly representable in {self.dtype}", "values that round")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "weights", _check_weights(spec, self.weights, self.dtype))
+        if self.h0 is not None:
+            shape = (spec.num_layers * spec.num_directions, B, spec.hidden_size)
+            h0 = _array("h0", self.h0, shape)
+            if not is_representable(h0, self.dtype):
+                _fail("h0", f"values exactly representable in {self.dtype}", "values that round")
+            object.__setattr__(self, "h0", h0)
+        if self.lengths is not None:
+            lengths = np.asarray(self.lengths)
+            if lengths.shape != (B,):
+                _fail("lengths.shape", (B,), lengths.shape)
+            if lengths.dtype.kind not in "iu" and not np.all(lengths == np.round(lengths)):
+                _fail("lengths", "integers", lengths.tolist())
+            lengths = lengths.astype(np.int64)
+            if np.any(lengths < 1) or np.any(lengths > T):
+                _fail("lengths", f"values in [1, {T}]", lengths.tolist())
+            lengths.setflags(write=False)
+            object.__setattr__(self, "lengths", lengths)
+
+    @property
+    def T(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def B(self) -> int:
+        return self.x.shape[1]
+
+    @property
+    def ragged(self) -> bool:
+        return self.lengths is not None and bool(np.any(self.lengths != self.T))
+
+    def h0_or_zeros(self) -> np.ndarray:
+        if self.h0 is not None:
+            return self.h0
+        s = self.spec
+        return np.zeros((s.num_layers * s.num_directions, self.B, s.hidden_size))
+
+    def describe(self) -> str:
+        s = f"{self.spec.describe()} T={self.T} B={self.B} dtype={self.dtype}"
+        if self.h0 is not None:
+            s += " h0"
+        if self.lengths is not None:
+            s += f" lengths={self.lengths.tolist()}"
+        return s
+
+
+@dataclass
+class GRUResult:
+    """What an implementation returns: y (T, B, D*H) and h_n (L*D, B, H)."""
+
+    y: np.ndarray
+    h_n: np.ndarray

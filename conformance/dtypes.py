@@ -1,0 +1,63 @@
+"""The four case dtypes: their eps, and exact rounding of float64 values into them.
+
+A case stores float64 arrays whose every value is exactly representable in the case
+dtype, so the oracle sees the very numbers the implementation sees. NumPy has no
+bfloat16, so it is emulated on float32 bits (round to nearest, ties to even).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+
+#: unit roundoff is EPS/2; EPS is the gap between 1 and the next value.
+EPS = {
+    "float64": float(np.finfo(np.float64).eps),
+    "float32": float(np.finfo(np.float32).eps),
+    "float16": float(np.finfo(np.float16).eps),
+    "bfloat16": 2.0**-7,
+}
+
+#: the largest finite value of each dtype.
+MAX = {
+    "float64": float(np.finfo(np.float64).max),
+    "float32": float(np.finfo(np.float32).max),
+    "float16": float(np.finfo(np.float16).max),
+    "bfloat16": float(np.uint32(0x7F7F0000).view(np.float32)),
+}
+
+
+def check_dtype(dtype: str) -> str:
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: expected one of {list(DTYPES)}, got {dtype!r}")
+    return dtype
+
+
+def _round_bfloat16(a: np.ndarray) -> np.ndarray:
+    bits = np.asarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return rounded.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def round_to(a, dtype: str) -> np.ndarray:
+    """Round float64 values to the nearest value of ``dtype``, returned as float64."""
+    a = np.asarray(a, dtype=np.float64)
+    if dtype == "bfloat16":
+        return _round_bfloat16(a)
+    return a.astype(check_dtype(dtype)).astype(np.float64)
+
+
+def is_representable(a, dtype: str) -> bool:
+    a = np.asarray(a, dtype=np.float64)
+    return bool(np.array_equal(round_to(a, dtype), a))
+
+
+def ulp(a, dtype: str) -> np.ndarray:
+    """The spacing of ``dtype`` at |a| (never below the smallest normal's spacing)."""
+    a = np.abs(np.asarray(a, dtype=np.float64))
+    eps = EPS[dtype]
+    tiny = {"float64": np.finfo(np.float64).tiny, "float32": np.finfo(np.float32).tiny,
+            "float16": float(np.finfo(np.float16).tiny), "bfloat16": np.finfo(np.float32).tiny}[dtype]
+    m = np.maximum(a, tiny)
+    return eps * np.exp2(np.floor(np.log2(m)))

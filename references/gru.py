@@ -1,0 +1,179 @@
+"""The float64 reference GRU: the canonical semantics, and nothing else.
+
+Gate axis first, in the order (z, r, n). For one (layer, direction):
+``W`` (3, H, I), ``U`` (3, H, H), ``bW`` (3, H), ``bU`` (3, H).
+
+    z  = f(W_z x + bW_z + U_z h + bU_z)
+    r  = f(W_r x + bW_r + U_r h + bU_r)
+    n  = g(W_n x + bW_n + r * (U_n h + bU_n))      reset_after=True
+    n  = g(W_n x + bW_n + U_n (r * h) + bU_n)      reset_after=False
+    h' = z * h + (1 - z) * n
+
+With ``clip`` every pre-activation is clipped to [-clip, clip] before f and g.
+
+Speed: the input projections of all T steps are one matmul; each step does one
+(B, H) x (H, 3H) matmul (two for reset_after=False); the batch is never looped over.
+Per-sequence lengths mask the state update, which makes the reverse direction start at
+each sequence's own last valid step without reindexing.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from .activations import activation
+
+Array = np.ndarray
+Fn = Callable[[Array], Array]
+
+DIRECTIONS = {"forward": 1, "reverse": 1, "bidirectional": 2}
+
+
+class Params(NamedTuple):
+    """Canonical weights of one (layer, direction)."""
+
+    W: Array
+    U: Array
+    bW: Array
+    bU: Array
+
+
+def _act(spec) -> Fn:
+    if callable(spec):
+        return spec
+    if isinstance(spec, str):
+        return activation(spec)
+    return activation(*spec)
+
+
+def _clipper(clip: float | None) -> Fn:
+    if clip is None:
+        return lambda a: a
+    c = float(clip)
+    return lambda a: np.clip(a, -c, c, out=a)
+
+
+def gru_cell(
+    x: Array,
+    h: Array,
+    W: Array,
+    U: Array,
+    bW: Array,
+    bU: Array,
+    *,
+    reset_after: bool = True,
+    activations: Sequence = ("Sigmoid", "Tanh"),
+    clip: float | None = None,
+) -> Array:
+    """One GRU step: x (B, I), h (B, H) -> h' (B, H)."""
+    f, g = _act(activations[0]), _act(activations[1])
+    cl = _clipper(clip)
+    x = np.asarray(x, np.float64)
+    h = np.asarray(h, np.float64)
+    gx = np.einsum("ghi,bi->gbh", W, x) + bW[:, None, :]
+    z = f(cl(gx[0] + h @ U[0].T + bU[0]))
+    r = f(cl(gx[1] + h @ U[1].T + bU[1]))
+    if reset_after:
+        n = g(cl(gx[2] + r * (h @ U[2].T + bU[2])))
+    else:
+        n = g(cl(gx[2] + (r * h) @ U[2].T + bU[2]))
+    return z * h + (1.0 - z) * n
+
+
+def gru_direction(
+    x: Array,
+    p: Params,
+    h0: Array,
+    lengths: Array | None,
+    *,
+    reverse: bool,
+    reset_after: bool,
+    f: Fn,
+    g: Fn,
+    clip: float | None = None,
+) -> tuple[Array, Array]:
+    """Run one direction of one layer. x (T, B, I), h0 (B, H) -> y (T, B, H), h_n (B, H)."""
+    T, B, _ = x.shape
+    H = p.U.shape[1]
+    cl = _clipper(clip)
+    # (T*B, I) x (I, 3H): all input projections at once, gates side by side z|r|n.
+    Wcat = np.concatenate(list(p.W), axis=0).T
+    gx = (x.reshape(T * B, -1) @ Wcat + p.bW.reshape(-1)).reshape(T, B, 3 * H)
+    bU = p.bU.reshape(-1)
+    if reset_after:
+        Ucat = np.concatenate(list(p.U), axis=0).T  # (H, 3H)
+    else:
+        Uzr = np.concatenate(list(p.U[:2]), axis=0).T  # (H, 2H)
+        UnT = np.ascontiguousarray(p.U[2].T)
+    y = np.zeros((T, B, H))
+    h = np.array(h0, dtype=np.float64, copy=True)
+    steps = range(T - 1, -1, -1) if reverse else range(T)
+    for t in steps:
+        a = gx[t]
+        if reset_after:
+            gh = h @ Ucat
+            gh += bU
+            zr = f(cl(a[:, : 2 * H] + gh[:, : 2 * H]))
+            z, r = zr[:, :H], zr[:, H:]
+            n = g(cl(a[:, 2 * H :] + r * gh[:, 2 * H :]))
+        else:
+            gh = h @ Uzr
+            gh += bU[: 2 * H]
+            zr = f(cl(a[:, : 2 * H] + gh))
+            z, r = zr[:, :H], zr[:, H:]
+            n = g(cl(a[:, 2 * H :] + (r * h) @ UnT + bU[2 * H :]))
+        h_new = n + z * (h - n)  # = z*h + (1-z)*n
+        if lengths is None:
+            h = h_new
+            y[t] = h
+        else:
+            active = (t < lengths)[:, None]
+            h = np.where(active, h_new, h)
+            y[t] = np.where(active, h, 0.0)
+    return y, h
+
+
+def gru(
+    x: Array,
+    params: Sequence[Params | tuple],
+    *,
+    num_layers: int = 1,
+    direction: str = "forward",
+    reset_after: bool = True,
+    h0: Array | None = None,
+    lengths: Array | None = None,
+    activations: Sequence = ("Sigmoid", "Tanh"),
+    clip: float | None = None,
+) -> tuple[Array, Array]:
+    """The canonical multi-layer GRU.
+
+    x (T, B, I); params indexed l*D + d, each (W, U, bW, bU); h0 (L*D, B, H) or None;
+    lengths (B,) in [1, T] or None. Returns y (T, B, D*H) with zeros past each length,
+    and h_n (L*D, B, H). Inputs are assumed valid (conformance.case validates them).
+    """
+    D = DIRECTIONS[direction]
+    f, g = _act(activations[0]), _act(activations[1])
+    x = np.asarray(x, dtype=np.float64)
+    T, B, _ = x.shape
+    H = np.asarray(params[0][1]).shape[1]
+    if lengths is not None:
+        lengths = np.asarray(lengths, dtype=np.int64)
+    if h0 is None:
+        h0 = np.zeros((num_layers * D, B, H))
+    h_n = np.empty((num_layers * D, B, H))
+    layer_in = x
+    for layer in range(num_layers):
+        outs = []
+        for d in range(D):
+            i = layer * D + d
+            p = Params(*(np.asarray(a, dtype=np.float64) for a in params[i]))
+            reverse = direction == "reverse" or d == 1
+            y, h_n[i] = gru_direction(
+                layer_in, p, h0[i], lengths, reverse=reverse,
+                reset_after=reset_after, f=f, g=g, clip=clip,
+            )
+            outs.append(y)
+        layer_in = outs[0] if D == 1 else np.concatenate(outs, axis=2)
+    return layer_in, h_n
