@@ -12,7 +12,7 @@ def oracle(case: GRUCase) -> GRUResult:
     """The canonical result of a case, in float64."""
     s = case.spec
     y, h_n = references.gru(
-        case.x, case.weights, num_layers=s.num_layers, direction=s.direction,
+        case.x, [tuple(w) for w in case.weights], num_layers=s.num_layers, direction=s.direction,
         reset_after=s.reset_after, h0=case.h0, lengths=case.lengths,
         activations=[(a.name, a.alpha, a.beta) for a in s.activations], clip=s.clip,
     )

@@ -1,0 +1,206 @@
+"""The checks: one case against the oracle (verify), and one feature by Hypothesis search.
+
+A feature check draws cases with that feature inside the adapter's capabilities, stops
+at the first failure, lets Hypothesis shrink it to a minimal case, then diagnoses that
+case, saves it, and prints the command that replays it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+
+from .adapter import Capabilities
+from .adapters.reference import oracle
+from .case import GRUCase, GRUResult
+from .casefile import save_case
+from .compare import Comparison, compare
+from .diagnosis import Diagnosis, diagnose
+from .execute import DEFAULT_TIMEOUT, Fault, run_safely
+from .features import Feature, feature as get_feature, unsupported_reason
+from .profiles import Profile, get_profile
+from .strategies import gru_cases
+from .tolerance import tolerance
+
+CASE_DIR_ENV = "GRU_CONFORMANCE_CASE_DIR"
+
+
+def adapter_ref(adapter) -> str:
+    """How to name an adapter on the command line: its registry name or MODULE:ATTR."""
+    ref = getattr(adapter, "ref", None)
+    return ref or f"{type(adapter).__module__}:{type(adapter).__qualname__}"
+
+
+@dataclass
+class CaseVerdict:
+    """The outcome of one case: a fault, or a comparison with the oracle."""
+
+    case: GRUCase
+    fault: Optional[Fault] = None
+    comparison: Optional[Comparison] = None
+    expected: Optional[GRUResult] = None
+    actual: Optional[GRUResult] = None
+    tol: float = 0.0
+    padding: str = "zeros"
+
+    @property
+    def passed(self) -> bool:
+        return self.fault is None and self.comparison is not None and self.comparison.passed
+
+    def diagnose(self) -> Optional[Diagnosis]:
+        if self.comparison is None or self.passed:
+            return None
+        return diagnose(self.case, self.expected, self.actual, self.tol, self.padding)
+
+    @property
+    def message(self) -> str:
+        if self.fault:
+            return f"adapter fault: {self.fault}"
+        return str(self.comparison)
+
+
+def verify(adapter, case: GRUCase, *, capabilities: Capabilities | None = None,
+           timeout: float = DEFAULT_TIMEOUT) -> CaseVerdict:
+    """Run one case through ``adapter`` and compare with the oracle."""
+    caps = capabilities or adapter.capabilities()
+    result, fault = run_safely(adapter, case, timeout)
+    if fault:
+        return CaseVerdict(case, fault=fault, padding=caps.padding)
+    expected = oracle(case)
+    tol = tolerance(case, expected)
+    return CaseVerdict(case, comparison=compare(case, expected, result, tol, caps.padding),
+                       expected=expected, actual=result, tol=tol, padding=caps.padding)
+
+
+@dataclass
+class FeatureResult:
+    adapter: str
+    feature: str
+    status: str  # pass, fail, unsupported
+    examples: int = 0
+    max_ulp: float = 0.0
+    max_ratio: float = 0.0  # max observed error / tolerance
+    reason: str = ""  # why unsupported
+    verdict: Optional[CaseVerdict] = None  # the minimal failing case
+    diagnosis: Optional[Diagnosis] = None
+    case_file: Optional[str] = None
+    replay: Optional[str] = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def bug_classes(self) -> list:
+        if self.verdict and self.verdict.fault:
+            return [f"adapter fault ({self.verdict.fault.kind})"]
+        return self.diagnosis.bug_classes if self.diagnosis else []
+
+    def report(self) -> str:
+        head = f"{self.adapter} / {self.feature}: {self.status.upper()}"
+        if self.status == "unsupported":
+            return f"{head} ({self.reason})"
+        if self.status == "pass":
+            return f"{head} on {self.examples} examples, max {self.max_ulp:.3g} ULP, " \
+                   f"max error/tolerance {self.max_ratio:.3g}"
+        v = self.verdict
+        lines = [head, f"  implementation: {self.adapter}", f"  minimal case: {v.case.describe()}"]
+        if v.fault:
+            lines.append(f"  adapter fault: {v.fault}")
+        else:
+            lines += ["  " + line for line in str(v.comparison).splitlines()]
+            lines.append("  diagnosis:")
+            lines += ["    " + line for line in str(self.diagnosis).splitlines()]
+        lines += [f"  found after {self.examples} examples"] + [f"  note: {n}" for n in self.notes]
+        if self.replay:
+            lines.append(f"  replay: {self.replay}")
+        return "\n".join(lines)
+
+
+class _Failed(Exception):
+    pass
+
+
+class _Hung(BaseException):
+    """Not an Exception: Hypothesis must stop at once rather than shrink a hang."""
+
+
+def _case_dir() -> Path:
+    return Path(os.environ.get(CASE_DIR_ENV) or Path(tempfile.gettempdir()) / "gru-conformance-cases")
+
+
+def _save(result: FeatureResult, ref: str, case: GRUCase):
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{ref}-{result.feature}")
+    path = save_case(case, _case_dir() / f"{name}.npz")
+    result.case_file = str(path)
+    result.replay = f"gru-conformance replay {ref} {path}"
+
+
+def _deterministic(adapter, case, first: CaseVerdict, caps, timeout) -> Optional[Fault]:
+    again = run_safely(adapter, case, timeout)[0]
+    if again is None or first.actual is None:
+        return None
+    for name in ("y", "h_n"):
+        a, b = getattr(first.actual, name), getattr(again, name)
+        if not np.array_equal(a, b):
+            return Fault("non-deterministic", f"two runs of the same case gave different {name} "
+                                              f"(max difference {np.max(np.abs(a - b)):.3g})")
+    return None
+
+
+def check_feature(adapter, feature: str | Feature, profile: Profile | str | None = None, *,
+                  timeout: float = DEFAULT_TIMEOUT, ref: str | None = None,
+                  capabilities: Capabilities | None = None) -> FeatureResult:
+    """Search for a case with ``feature`` on which ``adapter`` disagrees with the oracle."""
+    feat = feature if isinstance(feature, Feature) else get_feature(feature)
+    p = profile if isinstance(profile, Profile) else get_profile(profile)
+    caps = capabilities or adapter.capabilities()
+    ref = ref or adapter_ref(adapter)
+    name = getattr(adapter, "name", ref)
+    if not feat.supported(caps):
+        return FeatureResult(name, feat.name, "unsupported", reason=unsupported_reason(caps, feat))
+    res = FeatureResult(name, feat.name, "pass")
+    failures: list = []
+
+    @settings(max_examples=p.max_examples, derandomize=p.derandomize, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), print_blob=False,
+              phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+    @given(gru_cases(caps, p, **feat.constraints))
+    def search(case):
+        v = verify(adapter, case, capabilities=caps, timeout=timeout)
+        res.examples += 1
+        if v.passed and res.examples == 1:
+            fault = _deterministic(adapter, case, v, caps, timeout)
+            if fault:
+                v = CaseVerdict(case, fault=fault, padding=caps.padding)
+        if v.passed:
+            res.max_ulp = max(res.max_ulp, v.comparison.max_ulp)
+            res.max_ratio = max(res.max_ratio, v.comparison.ratio)
+            return
+        failures.append(v)
+        if v.fault and v.fault.kind in ("hangs", "non-deterministic"):
+            raise _Hung()
+        raise _Failed(v.message)
+
+    try:
+        search()
+    except (_Failed, _Hung):
+        pass
+    if not failures:
+        return res
+    minimal = failures[-1]  # Hypothesis replays the minimal failing example last
+    res.status, res.verdict = "fail", minimal
+    res.max_ulp = minimal.comparison.max_ulp if minimal.comparison else float("nan")
+    res.max_ratio = minimal.comparison.ratio if minimal.comparison else float("nan")
+    res.diagnosis = minimal.diagnose()
+    _save(res, ref, minimal.case)
+    return res
+
+
+def supported_features(caps: Capabilities) -> list:
+    from .features import FEATURES
+
+    return [f.name for f in FEATURES if f.supported(caps)]

@@ -1,0 +1,135 @@
+"""Compare an implementation's result with the oracle's: errors, ULPs, first divergence.
+
+"First" means first in processing order: for a reverse direction that is the sequence's
+last valid step. y belongs to the last layer; h_n localises the earliest diverging layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .case import GRUCase, GRUResult
+from .dtypes import ulp
+
+
+@dataclass(frozen=True)
+class Divergence:
+    array: str  # "y" or "h_n"
+    layer: int
+    direction: int
+    t: Optional[int]  # None for h_n
+    batch: int
+    unit: int
+    expected: float
+    actual: float
+
+    def __str__(self):
+        where = f"layer {self.layer}, direction {self.direction}"
+        if self.t is not None:
+            where += f", t={self.t}"
+        return (f"{self.array} first diverges at {where}, batch row {self.batch}, unit {self.unit}: "
+                f"expected {self.expected:.9g}, got {self.actual:.9g}")
+
+
+@dataclass(frozen=True)
+class ArrayComparison:
+    name: str
+    max_abs: float
+    max_ulp: float
+    tol: float
+    first: Optional[Divergence]
+    compared: int  # how many values were compared
+
+    @property
+    def passed(self) -> bool:
+        return self.first is None
+
+    @property
+    def ratio(self) -> float:
+        return self.max_abs / self.tol if self.tol > 0 else float("inf")
+
+    def __str__(self):
+        s = f"{self.name}: max abs error {self.max_abs:.3g} ({self.max_ulp:.3g} ULP), tolerance {self.tol:.3g}"
+        return s + (f"\n  {self.first}" if self.first else "")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    y: ArrayComparison
+    h_n: ArrayComparison
+
+    @property
+    def passed(self) -> bool:
+        return self.y.passed and self.h_n.passed
+
+    @property
+    def ratio(self) -> float:
+        return max(self.y.ratio, self.h_n.ratio)
+
+    @property
+    def max_ulp(self) -> float:
+        return max(self.y.max_ulp, self.h_n.max_ulp)
+
+    def __str__(self):
+        return f"{self.y}\n{self.h_n}"
+
+
+def valid_mask(case: GRUCase) -> np.ndarray:
+    """(T, B, 1) True where t < length: the positions every implementation must agree on."""
+    T = case.T
+    lengths = case.lengths if case.lengths is not None else np.full(case.B, T)
+    return (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
+
+
+def _step_order(case: GRUCase) -> np.ndarray:
+    """(T, B, D*H): the processing step at which each y value is produced."""
+    T, B, H, D = case.T, case.B, case.spec.hidden_size, case.spec.num_directions
+    lengths = case.lengths if case.lengths is not None else np.full(B, T)
+    t = np.arange(T)[:, None]
+    fwd = np.broadcast_to(t, (T, B))
+    rev = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+    halves = []
+    for d in range(D):
+        reverse = case.spec.direction == "reverse" or d == 1
+        halves.append(np.repeat((rev if reverse else fwd)[:, :, None], H, axis=2))
+    return np.concatenate(halves, axis=2)
+
+
+def _compare_y(case, exp, act, tol, padding) -> ArrayComparison:
+    H, D = case.spec.hidden_size, case.spec.num_directions
+    mask = np.ones(exp.shape, bool) if padding == "zeros" else np.broadcast_to(valid_mask(case), exp.shape)
+    err = np.where(mask, np.abs(act - exp), 0.0)
+    err = np.where(np.isnan(err), np.inf, err)
+    ulps = err / ulp(exp, case.dtype)
+    bad = err > tol
+    first = None
+    if bad.any():
+        order = np.where(bad, _step_order(case), np.iinfo(np.int64).max)
+        idx = np.unravel_index(np.lexsort((np.indices(exp.shape)[1].ravel(), order.ravel()))[0], exp.shape)
+        t, b, k = (int(i) for i in idx)
+        first = Divergence("y", case.spec.num_layers - 1, k // H if D == 2 else 0, t, b, k % H,
+                           float(exp[idx]), float(act[idx]))
+    return ArrayComparison("y", float(err.max(initial=0)), float(ulps.max(initial=0)), tol, first, int(mask.sum()))
+
+
+def _compare_h(case, exp, act, tol) -> ArrayComparison:
+    D = case.spec.num_directions
+    err = np.abs(act - exp)
+    err = np.where(np.isnan(err), np.inf, err)
+    ulps = err / ulp(exp, case.dtype)
+    bad = np.argwhere(err > tol)  # row-major: layer, then direction, batch, unit
+    first = None
+    if len(bad):
+        i, b, u = (int(v) for v in bad[0])
+        first = Divergence("h_n", i // D, i % D, None, b, u, float(exp[i, b, u]), float(act[i, b, u]))
+    return ArrayComparison("h_n", float(err.max(initial=0)), float(ulps.max(initial=0)), tol, first, err.size)
+
+
+def compare(case: GRUCase, expected: GRUResult, actual: GRUResult, tol: float, padding: str = "zeros") -> Comparison:
+    """Compare ``actual`` with ``expected``; shapes must already match."""
+    act_y = np.asarray(actual.y, dtype=np.float64)
+    act_h = np.asarray(actual.h_n, dtype=np.float64)
+    return Comparison(_compare_y(case, expected.y, act_y, tol, padding), _compare_h(case, expected.h_n, act_h, tol))

@@ -1,0 +1,111 @@
+"""Run an adapter defensively: whatever it does, the outcome is a named fault, not a crash.
+
+Faults: it raises, hangs past the timeout, returns something that is not a result, the
+wrong shape or dtype, NaN or inf, arrays aliasing its inputs, or it mutates its inputs.
+The adapter receives a private, writable copy of the case, so mutation is observable
+and the caller's case is never touched. A hung call cannot be killed from Python; it
+is left behind on a daemon thread and the adapter is reported as hanging.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .case import GRUCase, GRUResult
+
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # raises, hangs, bad-result, wrong-shape, wrong-dtype, non-finite, aliases-input, mutates-input
+    detail: str
+
+    def __str__(self):
+        return f"{self.kind}: {self.detail}"
+
+
+def _private_copy(case: GRUCase) -> GRUCase:
+    c = copy.copy(case)  # shallow: then replace every array with a writable copy
+    for name in ("x", "h0", "lengths"):
+        a = getattr(case, name)
+        object.__setattr__(c, name, None if a is None else np.array(a))
+    object.__setattr__(c, "weights", tuple(w.replace(**{k: np.array(getattr(w, k)) for k in ("W", "U", "bW", "bU")})
+                                          for w in case.weights))
+    return c
+
+
+def _arrays(case: GRUCase):
+    yield "x", case.x
+    if case.h0 is not None:
+        yield "h0", case.h0
+    if case.lengths is not None:
+        yield "lengths", case.lengths
+    for i, w in enumerate(case.weights):
+        for k in ("W", "U", "bW", "bU"):
+            yield f"weights[{i}].{k}", getattr(w, k)
+
+
+def _call(adapter, case, timeout):
+    box = {}
+
+    def target():
+        try:
+            box["result"] = adapter.run(case)
+        except BaseException as e:  # noqa: BLE001 - any failure of foreign code is a verdict
+            box["error"] = e
+            box["trace"] = traceback.format_exc(limit=-3)
+
+    th = threading.Thread(target=target, daemon=True, name=f"gru-adapter-{getattr(adapter, 'name', '?')}")
+    th.start()
+    th.join(timeout)
+    if th.is_alive():
+        return None, Fault("hangs", f"no result after {timeout:g} s (per-example timeout)")
+    if "error" in box:
+        e = box["error"]
+        return None, Fault("raises", f"{type(e).__name__}: {e}\n{box['trace'].rstrip()}")
+    return box["result"], None
+
+
+def _accepted_dtypes(dtype: str) -> tuple:
+    return ("bfloat16", "float32") if dtype == "bfloat16" else (dtype,)
+
+
+def run_safely(adapter, case: GRUCase, timeout: float = DEFAULT_TIMEOUT) -> tuple[Optional[GRUResult], Optional[Fault]]:
+    """Run ``adapter`` on a private copy of ``case``; return (result, None) or (None, fault)."""
+    private = _private_copy(case)
+    result, fault = _call(adapter, private, timeout)
+    if fault:
+        return None, fault
+    changed = [name for (name, a), (_, b) in zip(_arrays(private), _arrays(case)) if not np.array_equal(a, b)]
+    if changed:
+        return None, Fault("mutates-input", f"run() changed {', '.join(changed)}")
+    if not (hasattr(result, "y") and hasattr(result, "h_n")):
+        return None, Fault("bad-result", f"run() returned {type(result).__name__}, expected a GRUResult(y, h_n)")
+    s = case.spec
+    D, H = s.num_directions, s.hidden_size
+    shapes = {"y": (case.T, case.B, D * H), "h_n": (s.num_layers * D, case.B, H)}
+    out = {}
+    for name, shape in shapes.items():
+        raw = getattr(result, name)
+        if not isinstance(raw, np.ndarray):
+            return None, Fault("bad-result", f"{name} is a {type(raw).__name__}, expected a numpy array")
+        if raw.shape != shape:
+            return None, Fault("wrong-shape", f"{name} has shape {raw.shape}, expected {shape}")
+        if raw.dtype.name not in _accepted_dtypes(case.dtype):
+            return None, Fault("wrong-dtype", f"{name} has dtype {raw.dtype.name}, expected {case.dtype}")
+        for input_name, a in _arrays(private):
+            if np.shares_memory(raw, a):
+                return None, Fault("aliases-input", f"{name} shares memory with the input {input_name}")
+        values = raw.astype(np.float64)
+        if not np.all(np.isfinite(values)):
+            bad = np.argwhere(~np.isfinite(values))[0].tolist()
+            return None, Fault("non-finite", f"{name} holds NaN or inf, first at index {bad}")
+        out[name] = values
+    return GRUResult(**out), None

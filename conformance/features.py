@@ -1,0 +1,60 @@
+"""The features a GRU can have, one column each of the conformance matrix.
+
+A feature is a constraint on a case's structure. Its check draws cases that have the
+feature (everything else drawn freely inside the capabilities). A feature the
+capabilities exclude is reported "not supported", with the adapter's stated reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .adapter import Capabilities
+from .dtypes import DTYPES
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    description: str
+    supported: Callable[[Capabilities], bool]
+    #: keyword constraints passed to the case strategy
+    constraints: dict
+
+
+def _dtype(d: str) -> Feature:
+    return Feature(d, f"runs in {d}", lambda c: d in c.dtypes, {"dtype": d})
+
+
+FEATURES: tuple = (
+    *(_dtype(d) for d in DTYPES),
+    Feature("reset_after", "reset applied after the recurrent matmul (PyTorch, cuDNN, Keras default)",
+            lambda c: True in c.reset_after, {"reset_after": True}),
+    Feature("reset_before", "reset applied before the recurrent matmul (Cho et al., ONNX default)",
+            lambda c: False in c.reset_after, {"reset_after": False}),
+    Feature("no_bias", "bias=False", lambda c: False in c.bias, {"bias": False}),
+    Feature("reverse", "reverse direction", lambda c: "reverse" in c.directions, {"direction": "reverse"}),
+    Feature("bidirectional", "both directions, outputs concatenated [forward, reverse]",
+            lambda c: "bidirectional" in c.directions, {"direction": "bidirectional"}),
+    Feature("stacked", "two or more layers", lambda c: c.max_layers >= 2, {"min_layers": 2}),
+    Feature("initial_state", "a given h0", lambda c: c.initial_state, {"h0": True}),
+    Feature("lengths", "ragged per-sequence lengths", lambda c: c.lengths, {"lengths": True}),
+    Feature("activations", "ONNX activations other than (Sigmoid, Tanh)",
+            lambda c: bool(c.activations), {"activations": True}),
+    Feature("clip", "pre-activation clip", lambda c: c.clip, {"clip": True}),
+)
+
+BY_NAME = {f.name: f for f in FEATURES}
+
+
+def feature(name: str) -> Feature:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"feature: expected one of {list(BY_NAME)}, got {name!r}") from None
+
+
+def unsupported_reason(caps: Capabilities, f: Feature) -> str:
+    """The adapter's own reason for lacking a feature, or a generic one."""
+    return caps.unsupported.get(f.name, "not declared in the adapter's capabilities")

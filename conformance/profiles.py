@@ -1,0 +1,40 @@
+"""Run profiles: how big the drawn cases get and how many are drawn per feature.
+
+Selected by ``--gru-profile`` (pytest, CLI ``--profile``) or the environment variable
+``GRU_CONFORMANCE_PROFILE``; ``ci`` is the default because it is derandomized.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+ENV_VAR = "GRU_CONFORMANCE_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int  # per (adapter, feature)
+    max_T: int
+    max_B: int
+    max_size: int  # input_size and hidden_size
+    max_layers: int
+    derandomize: bool
+
+
+PROFILES = {
+    "ci": Profile("ci", max_examples=25, max_T=6, max_B=4, max_size=5, max_layers=3, derandomize=True),
+    "dev": Profile("dev", max_examples=100, max_T=12, max_B=6, max_size=8, max_layers=3, derandomize=False),
+    "thorough": Profile("thorough", max_examples=2000, max_T=32, max_B=8, max_size=16, max_layers=4,
+                        derandomize=False),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The named profile, else $GRU_CONFORMANCE_PROFILE, else ``ci``."""
+    name = name or os.environ.get(ENV_VAR) or "ci"
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"profile: expected one of {list(PROFILES)}, got {name!r}") from None

@@ -1,0 +1,138 @@
+"""Hypothesis strategies for GRU cases, drawn only inside an adapter's capabilities.
+
+Structure (dtype, sizes, direction, layers, flags, lengths) is drawn by Hypothesis and
+shrinks to the smallest failing shape. The weights and inputs are drawn from a seed
+that Hypothesis draws: element-by-element arrays cap generation at a few hundred cases
+per second, seeded values run about five times faster (see benchmarks/bench_generation.py);
+the price is that values shrink only by changing seed, not towards simple numbers.
+A minimal *shape* is what makes a failure legible, so that is the trade taken.
+
+Scaling. Weights are N(0, 1/fan_in) (W: fan_in = I_l, U: fan_in = H), biases N(0, 0.5^2),
+x ~ N(0, 1), h0 ~ U(-0.9, 0.9); so a pre-activation has a standard deviation near 1.3:
+the gates are neither saturated (|a| >> 3) nor linear (|a| << 0.5). One case in eight is
+drawn "saturating", with every weight and bias scaled by 6. Every value has a magnitude
+floor (weights and biases never zero, b_Un included; h0 never zero), gates and both
+bias vectors come from independent draws (so they are distinct and W is not symmetric),
+and every value is rounded to the case dtype, so the oracle sees the exact same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import event
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from references.activations import USES_ALPHA, USES_BETA
+
+from .adapter import Capabilities
+from .case import SIGMOID, TANH, Activation, GateWeights, GRUCase, GRUSpec
+from .dtypes import round_to
+from .profiles import Profile, get_profile
+
+SATURATION_SCALE = 6.0
+#: exactly representable alpha/beta values, in every dtype.
+PARAMS = (0.25, 0.5, 1.5, 2.0)
+
+
+def _floored(rng, shape, std, floor_frac=0.05):
+    v = rng.standard_normal(shape) * std
+    floor = floor_frac * std
+    return np.where(v >= 0, np.maximum(v, floor), np.minimum(v, -floor))
+
+
+def case_values(spec: GRUSpec, T: int, B: int, dtype: str, seed: int, *, h0: bool, saturating: bool):
+    """Weights, x and h0 for a structure, from a seed (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    s = SATURATION_SCALE if saturating else 1.0
+    H, D = spec.hidden_size, spec.num_directions
+    weights = []
+    for i in range(spec.num_layers * D):
+        I_l = spec.layer_input_size(i // D)
+        W = _floored(rng, (3, H, I_l), s / np.sqrt(I_l))
+        U = _floored(rng, (3, H, H), s / np.sqrt(H))
+        if spec.bias:
+            bW, bU = _floored(rng, (3, H), 0.5 * s), _floored(rng, (3, H), 0.5 * s)
+        else:
+            bW, bU = np.zeros((3, H)), np.zeros((3, H))
+        weights.append(GateWeights(*(round_to(a, dtype) for a in (W, U, bW, bU))))
+    x = round_to(rng.standard_normal((T, B, spec.input_size)), dtype)
+    h = None
+    if h0:
+        mag = rng.uniform(0.05, 0.9, (spec.num_layers * D, B, H))
+        h = round_to(mag * rng.choice([-1.0, 1.0], mag.shape), dtype)
+    return weights, x, h
+
+
+def _flag(draw, forced, allowed: bool, one_in: int = 2) -> bool:
+    """A forced value, else a draw that is True about once in ``one_in`` when allowed."""
+    if forced is not None:
+        return bool(forced)
+    return allowed and draw(st.integers(0, one_in - 1)) == 0
+
+
+@st.composite
+def _activation(draw, names: tuple) -> Activation:
+    name = draw(st.sampled_from(names))
+    alpha = draw(st.sampled_from(PARAMS)) if name in USES_ALPHA else None
+    beta = draw(st.sampled_from(PARAMS)) if name in USES_BETA else None
+    return Activation(name, alpha, beta)
+
+
+@st.composite
+def gru_cases(
+    draw,
+    caps: Capabilities,
+    profile: Profile | str | None = None,
+    *,
+    dtype: str | None = None,
+    reset_after: bool | None = None,
+    bias: bool | None = None,
+    direction: str | None = None,
+    min_layers: int = 1,
+    h0: bool | None = None,
+    lengths: bool | None = None,
+    activations: bool | None = None,
+    clip: bool | None = None,
+) -> GRUCase:
+    """A GRUCase inside ``caps``; each keyword forces one feature on (True) or off (False)."""
+    p = profile if isinstance(profile, Profile) else get_profile(profile)
+    dtype = dtype or draw(st.sampled_from(caps.dtypes))
+    direction = direction or draw(st.sampled_from(caps.directions))
+    reset_after = draw(st.sampled_from(caps.reset_after)) if reset_after is None else reset_after
+    bias = draw(st.sampled_from(caps.bias)) if bias is None else bias
+    layers = draw(st.integers(min_layers, max(min_layers, min(caps.max_layers, p.max_layers))))
+    use_h0 = _flag(draw, h0, caps.initial_state)
+    ragged = _flag(draw, lengths, caps.lengths)
+    custom = _flag(draw, activations, bool(caps.activations), one_in=4)
+    use_clip = _flag(draw, clip, caps.clip, one_in=4)
+    saturating = _flag(draw, None, True, one_in=8)
+
+    T = draw(st.integers(2 if ragged else 1, max(2, p.max_T) if ragged else p.max_T))
+    B = draw(st.integers(1, min(p.max_B, caps.max_batch or p.max_B)))
+    I = draw(st.integers(1, p.max_size))  # noqa: E741 - the canonical name
+    H = draw(st.integers(1, p.max_size))
+
+    acts = (SIGMOID, TANH)
+    if custom:
+        names = tuple(sorted(set(caps.activations) | {"Sigmoid", "Tanh"}))
+        acts = draw(st.tuples(_activation(names), _activation(names)).filter(lambda a: a != (SIGMOID, TANH)))
+    clip_value = draw(st.sampled_from((0.5, 1.0, 2.0, 4.0))) if use_clip else None
+
+    spec = GRUSpec(I, H, layers, direction, reset_after, bias, acts, clip_value)
+    seq_lengths = None
+    if ragged:
+        seq_lengths = draw(hnp.arrays(np.int64, B, elements=st.integers(1, T)))
+        if B == 1:
+            seq_lengths[0] = min(seq_lengths[0], T - 1)
+        else:  # ragged lengths always include 1 and T
+            seq_lengths[np.argmin(seq_lengths)] = 1
+            seq_lengths[np.argmax(np.where(seq_lengths == 1, 0, seq_lengths))] = T
+    seed = draw(st.integers(0, 2**32 - 1))
+    weights, x, h = case_values(spec, T, B, dtype, seed, h0=use_h0, saturating=saturating)
+
+    for label in (f"dtype={dtype}", direction, f"layers={layers}", f"reset_after={reset_after}",
+                  f"bias={bias}", f"h0={use_h0}", f"ragged={ragged}", f"custom_activations={custom}",
+                  f"clip={use_clip}", f"saturating={saturating}", f"T={T}", f"B={B}"):
+        event(label)
+    return GRUCase(spec, weights, x, h, seq_lengths, dtype, seed=seed)

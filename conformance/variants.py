@@ -1,0 +1,259 @@
+"""Known convention bugs, each expressed as a variant of the oracle.
+
+A variant computes what an implementation with exactly that bug returns for a case. Most
+are the oracle run on transformed weights or options; the rest rearrange its outputs or
+run its per-direction core (references.gru_direction) differently. A variant returns
+None where it cannot differ from the canonical result (e.g. h_n order with one layer).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+import references
+
+from .case import GRUCase, GRUResult
+
+GATES = "zrn"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    bug_class: str
+    description: str  # completes "matches the reference with ..."
+    run: Callable[[GRUCase], Optional[GRUResult]]
+
+
+def _params(case: GRUCase):
+    return [tuple(np.array(a) for a in w) for w in case.weights]
+
+
+def oracle_with(case: GRUCase, *, params=None, reset_after=None, h0="case", lengths="case", activations=None,
+                reverse_lengths="same", carry_state=True) -> GRUResult:
+    """The canonical GRU with any of its ingredients replaced; float64, unvalidated."""
+    s = case.spec
+    D, H = s.num_directions, s.hidden_size
+    params = _params(case) if params is None else params
+    reset_after = s.reset_after if reset_after is None else reset_after
+    h0 = case.h0_or_zeros() if isinstance(h0, str) else h0
+    lengths = case.lengths if isinstance(lengths, str) else lengths
+    acts = activations or [(a.name, a.alpha, a.beta) for a in s.activations]
+    f, g = references.activation(*acts[0]), references.activation(*acts[1])
+    T, B = case.T, case.B
+    layer_in, h_n = case.x, np.empty((s.num_layers * D, B, H))
+    for layer in range(s.num_layers):
+        outs = []
+        for d in range(D):
+            i = layer * D + d
+            p = references.Params(*params[i])
+            reverse = s.direction == "reverse" or d == 1
+            lens = None if (reverse and reverse_lengths is None) else lengths
+            kw = dict(reverse=reverse, reset_after=reset_after, f=f, g=g, clip=s.clip)
+            if carry_state:
+                y, h_n[i] = references.gru_direction(layer_in, p, h0[i], lens, **kw)
+            else:  # every step starts again from zeros
+                flat = layer_in.reshape(1, T * B, -1)
+                y = references.gru_direction(flat, p, np.zeros((T * B, H)), None, **kw)[0].reshape(T, B, H)
+                last = np.full(B, T - 1) if lens is None else lens - 1
+                h_n[i] = y[0] if reverse else y[last, np.arange(B)]
+            if lengths is not None:
+                y = y * (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
+            outs.append(y)
+        layer_in = np.concatenate(outs, axis=2)
+    return GRUResult(layer_in, h_n)
+
+
+def _permuted(perm):
+    def run(case):
+        return oracle_with(case, params=[tuple(a[list(perm)] for a in p) for p in _params(case)])
+    return run
+
+
+def _update_flipped(case):
+    # 1 - f(a) = f(-a) for the sigmoid: negate the z gate's weights and biases.
+    if case.spec.activations[0].name != "Sigmoid":
+        return None
+    params = []
+    for W, U, bW, bU in _params(case):
+        for a in (W, U, bW, bU):
+            a[0] = -a[0]
+        params.append((W, U, bW, bU))
+    return oracle_with(case, params=params)
+
+
+def _fold_bUn(case):
+    if not case.spec.reset_after or not case.spec.bias:
+        return None
+    params = []
+    for W, U, bW, bU in _params(case):
+        bW[2] += bU[2]
+        bU[2] = 0
+        params.append((W, U, bW, bU))
+    return oracle_with(case, params=params)
+
+
+def _drop_bU(case):
+    if not case.spec.bias:
+        return None
+    return oracle_with(case, params=[(W, U, bW, np.zeros_like(bU)) for W, U, bW, bU in _params(case)])
+
+
+def _transpose_U(case):
+    return oracle_with(case, params=[(W, U.transpose(0, 2, 1), bW, bU) for W, U, bW, bU in _params(case)])
+
+
+def _has_reverse(case):
+    return case.spec.direction != "forward"
+
+
+def _reverse_ignores_lengths(case):
+    if not (_has_reverse(case) and case.ragged):
+        return None
+    return oracle_with(case, reverse_lengths=None)
+
+
+def _map_reverse_halves(case, res, fn):
+    s, H = case.spec, case.spec.hidden_size
+    y = res.y.copy()
+    lo = 0 if s.direction == "reverse" else H
+    y[:, :, lo:lo + H] = fn(y[:, :, lo:lo + H])
+    return GRUResult(y, res.h_n)
+
+
+def _reverse_not_realigned(case):
+    if not _has_reverse(case) or case.T == 1:
+        return None
+    T = case.T
+    lengths = case.lengths if case.lengths is not None else np.full(case.B, T)
+
+    def flip(half):  # step k of row b holds the state written at t = len_b - 1 - k
+        out = np.zeros_like(half)
+        for b, n in enumerate(lengths):
+            out[:n, b] = half[n - 1::-1, b]
+        return out
+    return _map_reverse_halves(case, oracle_with(case), flip)
+
+
+def _halves_swapped(case):
+    if case.spec.direction != "bidirectional":
+        return None
+    r, H = oracle_with(case), case.spec.hidden_size
+    return GRUResult(np.concatenate([r.y[:, :, H:], r.y[:, :, :H]], axis=2), r.h_n)
+
+
+def _hn_direction_major(case):
+    s = case.spec
+    if s.num_layers == 1 or s.num_directions == 1:
+        return None
+    r, L, D = oracle_with(case), s.num_layers, s.num_directions
+    order = [l * D + d for d in range(D) for l in range(L)]  # noqa: E741
+    return GRUResult(r.y, r.h_n[order])
+
+
+def _hn_from_last_step(case):
+    if not case.ragged:
+        return None
+    s, r = case.spec, oracle_with(case)
+    H, D = s.hidden_size, s.num_directions
+    h_n = r.h_n.copy()
+    last = (s.num_layers - 1) * D
+    for d in range(D):
+        reverse = s.direction == "reverse" or d == 1
+        h_n[last + d] = r.y[0 if reverse else -1, :, d * H:(d + 1) * H]
+    return GRUResult(r.y, h_n)
+
+
+def _state_not_carried(case):
+    return None if case.T == 1 and case.h0 is None else oracle_with(case, carry_state=False)
+
+
+def _h0_ignored(case):
+    return None if case.h0 is None else oracle_with(case, h0=np.zeros_like(case.h0))
+
+
+def _layers_share_h0(case):
+    if case.h0 is None or case.spec.num_layers == 1:
+        return None
+    D = case.spec.num_directions
+    h0 = case.h0.copy()
+    for i in range(D, len(h0)):
+        h0[i] = case.h0[i % D]
+    return oracle_with(case, h0=h0)
+
+
+def _row0_length(case):
+    if not case.ragged or np.all(case.lengths == case.lengths[0]):
+        return None
+    return oracle_with(case, lengths=np.full(case.B, case.lengths[0]))
+
+
+def _padding_carried(case):
+    if not case.ragged:
+        return None
+    r = oracle_with(case)
+    y = r.y.copy()
+    s, H = case.spec, case.spec.hidden_size
+    for d in range(s.num_directions):
+        if not (s.direction == "reverse" or d == 1):
+            for b, n in enumerate(case.lengths):
+                y[n:, b, d * H:(d + 1) * H] = y[n - 1, b, d * H:(d + 1) * H]
+    return GRUResult(y, r.h_n)
+
+
+def _fg_swapped(case):
+    f, g = case.spec.activations
+    return None if f == g else oracle_with(case, activations=[(g.name, g.alpha, g.beta), (f.name, f.alpha, f.beta)])
+
+
+def _hard_sigmoid(case):
+    f, g = case.spec.activations
+    if f.name != "Sigmoid":
+        return None
+    return oracle_with(case, activations=[("HardSigmoid", 0.2, 0.5), (g.name, g.alpha, g.beta)])
+
+
+def _perm_name(perm):
+    return "".join(GATES[i] for i in perm)
+
+
+VARIANTS: tuple = (
+    *(Variant(f"gates-{_perm_name(p)}", "gate order",
+              f"the gate blocks read in the order {','.join(_perm_name(p))} instead of z,r,n", _permuted(p))
+      for p in itertools.permutations(range(3)) if p != (0, 1, 2)),
+    Variant("reset-flipped", "reset position",
+            "the reset gate applied on the other side of the recurrent matmul "
+            "(linear_before_reset / reset_after flipped)",
+            lambda c: oracle_with(c, reset_after=not c.spec.reset_after)),
+    Variant("update-1-z", "update convention", "the update written h' = (1-z)*h + z*n (z and 1-z swapped)",
+            _update_flipped),
+    Variant("bUn-folded", "bias placement",
+            "the recurrent candidate bias b_Un folded into the input bias bW_n (outside the reset)", _fold_bUn),
+    Variant("bU-dropped", "bias placement", "the recurrent biases bU dropped", _drop_bU),
+    Variant("U-transposed", "weight layout", "each recurrent matrix U transposed", _transpose_U),
+    Variant("reverse-ignores-lengths", "reverse direction and padding",
+            "the reverse direction starting at t=T-1 (padding included) instead of each sequence's last step",
+            _reverse_ignores_lengths),
+    Variant("padding-carried", "reverse direction and padding",
+            "the last valid output carried forward past each length instead of zeros", _padding_carried),
+    Variant("reverse-not-realigned", "time alignment",
+            "the reverse direction's outputs left in processing (reversed) time order", _reverse_not_realigned),
+    Variant("halves-swapped", "output layout", "the direction halves of y swapped ([reverse, forward])",
+            _halves_swapped),
+    Variant("hn-direction-major", "final state", "h_n ordered direction-major (d*L + l) instead of l*D + d",
+            _hn_direction_major),
+    Variant("hn-last-step", "final state",
+            "h_n read at the last time step T-1 instead of each sequence's last valid step", _hn_from_last_step),
+    Variant("state-not-carried", "state carry",
+            "the state not carried between steps (h restarts from zeros at every step)", _state_not_carried),
+    Variant("h0-ignored", "initial state", "h0 ignored (zeros used instead)", _h0_ignored),
+    Variant("layers-share-h0", "stacked layers", "every layer started from layer 0's h0", _layers_share_h0),
+    Variant("row0-length", "batching", "batch row 0's length used for every row", _row0_length),
+    Variant("fg-swapped", "activations", "the activations f and g swapped", _fg_swapped),
+    Variant("hard-sigmoid", "activations", "a hard sigmoid (0.2x + 0.5, clipped) in place of the sigmoid",
+            _hard_sigmoid),
+)
