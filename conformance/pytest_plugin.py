@@ -1,0 +1,104 @@
+"""pytest plugin: ``pytest --gru-adapter MODULE:ATTR`` runs every shipped check on an adapter.
+
+Each (adapter, feature) becomes one test item named ``gru[<adapter>-<feature>]`` so that
+``-k`` selects them and JUnit (``--junitxml``) reports them. Features outside the
+capabilities are skipped with the adapter's reason: reported, never passed.
+
+Expected failures are declared by the adapter, in the spirit of scikit-learn's
+``expected_failed_checks``: an ``expected_failed_checks`` attribute or method returning
+``{feature: reason}``. Each becomes a strict xfail; a reason is required, and entries
+that match no feature are warned about.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import pytest
+
+from .checks import check_feature
+from .execute import DEFAULT_TIMEOUT
+from .features import BY_NAME, FEATURES
+from .loader import AdapterLoadError, load_adapter
+from .profiles import ENV_VAR, PROFILES
+
+
+class GRUConformanceWarning(UserWarning):
+    pass
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("gru-conformance")
+    group.addoption("--gru-adapter", action="append", default=[], metavar="MODULE:ATTR",
+                    help="run the GRU conformance checks on this adapter (a built-in name or MODULE:ATTR); repeatable")
+    group.addoption("--gru-profile", choices=list(PROFILES), default=None,
+                    help=f"case profile (default: ${ENV_VAR} or ci)")
+    group.addoption("--gru-timeout", type=float, default=DEFAULT_TIMEOUT,
+                    help="per-example timeout in seconds for an adapter's run()")
+
+
+def pytest_configure(config):
+    profile = config.getoption("--gru-profile")
+    if profile:
+        os.environ[ENV_VAR] = profile
+
+
+def expected_failures(adapter) -> dict:
+    """The adapter's declared expected failures, validated: {feature: reason}."""
+    declared = getattr(adapter, "expected_failed_checks", None) or {}
+    if callable(declared):
+        declared = declared()
+    out = {}
+    for feature, reason in dict(declared).items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise AdapterLoadError(f"{adapter.name}: expected failure {feature!r} needs a reason (a non-empty string)")
+        if feature not in BY_NAME:
+            warnings.warn(f"{adapter.name}: expected failure {feature!r} matches no check "
+                          f"(known: {', '.join(BY_NAME)})", GRUConformanceWarning, stacklevel=1)
+            continue
+        out[feature] = reason
+    return out
+
+
+class GRUCheckFailure(Exception):
+    pass
+
+
+class GRUCheckItem(pytest.Item):
+    def __init__(self, *, adapter, feature, **kw):
+        super().__init__(**kw)
+        self.adapter, self.feature = adapter, feature
+
+    def runtest(self):
+        timeout = self.config.getoption("--gru-timeout")
+        result = check_feature(self.adapter, self.feature, timeout=timeout)
+        self.user_properties.append(("gru_result", result.status))
+        if result.status == "unsupported":
+            pytest.skip(f"not supported: {result.reason}")
+        if result.status != "pass":
+            raise GRUCheckFailure(result.report())
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, GRUCheckFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    for ref in config.getoption("--gru-adapter"):
+        try:
+            adapter = load_adapter(ref)
+            xfails = expected_failures(adapter)
+        except AdapterLoadError as e:
+            raise pytest.UsageError(str(e)) from None
+        for f in FEATURES:
+            item = GRUCheckItem.from_parent(session, name=f"gru[{adapter.name}-{f.name}]", adapter=adapter,
+                                            feature=f.name)
+            if f.name in xfails:
+                item.add_marker(pytest.mark.xfail(reason=xfails[f.name], strict=True, raises=GRUCheckFailure))
+            items.append(item)
