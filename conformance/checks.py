@@ -21,11 +21,11 @@ from .adapters.reference import oracle
 from .case import GRUCase, GRUResult
 from .casefile import save_case
 from .compare import Comparison, compare
-from .diagnosis import Diagnosis, diagnose
+from .diagnosis import Diagnosis, Observation, diagnose
 from .execute import DEFAULT_TIMEOUT, Fault, run_safely
 from .features import Feature, feature as get_feature, unsupported_reason
 from .profiles import Profile, get_profile
-from .strategies import gru_cases
+from .strategies import gru_cases, probe_case
 from .tolerance import tolerance
 
 CASE_DIR_ENV = "GRU_CONFORMANCE_CASE_DIR"
@@ -53,10 +53,18 @@ class CaseVerdict:
     def passed(self) -> bool:
         return self.fault is None and self.comparison is not None and self.comparison.passed
 
-    def diagnose(self) -> Optional[Diagnosis]:
+    @property
+    def observation(self) -> Optional[Observation]:
         if self.comparison is None or self.passed:
             return None
-        return diagnose(self.case, self.expected, self.actual, self.tol, self.padding)
+        return Observation(self.case, self.expected, self.actual, self.tol)
+
+    def diagnose(self, *more: "CaseVerdict") -> Optional[Diagnosis]:
+        """Diagnose this failure, weighing further failing verdicts of the same structure."""
+        if self.observation is None:
+            return None
+        extra = [v.observation for v in more if v.observation is not None]
+        return diagnose([self.observation, *extra], self.padding)
 
     @property
     def message(self) -> str:
@@ -195,7 +203,9 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     res.status, res.verdict = "fail", minimal
     res.max_ulp = minimal.comparison.max_ulp if minimal.comparison else float("nan")
     res.max_ratio = minimal.comparison.ratio if minimal.comparison else float("nan")
-    res.diagnosis = minimal.diagnose()
+    if minimal.fault is None:
+        probe = verify(adapter, probe_case(minimal.case, caps), capabilities=caps, timeout=timeout)
+        res.diagnosis = minimal.diagnose(probe)
     _save(res, ref, minimal.case)
     return res
 

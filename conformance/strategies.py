@@ -136,3 +136,22 @@ def gru_cases(
                   f"clip={use_clip}", f"saturating={saturating}", f"T={T}", f"B={B}"):
         event(label)
     return GRUCase(spec, weights, x, h, seq_lengths, dtype, seed=seed)
+
+
+def probe_case(case: GRUCase, caps: Capabilities) -> GRUCase:
+    """A richer case of the same structure, to tell apart the explanations of a failure.
+
+    Shrinking leaves tiny cases (often 1x1x1) that many bugs explain equally well; the
+    probe keeps every flag of the case but has several units, steps and rows.
+    """
+    s = case.spec
+    spec = GRUSpec(max(s.input_size, 3), max(s.hidden_size, 3), s.num_layers, s.direction, s.reset_after,
+                   s.bias, s.activations, s.clip)
+    T = max(case.T, 6)
+    B = max(case.B, 3) if caps.max_batch is None else min(max(case.B, 3), caps.max_batch)
+    lengths = None
+    if case.lengths is not None:
+        lengths = np.linspace(T, 1, B).round().astype(np.int64)  # includes T and 1
+    seed = (case.seed or 0) + 1
+    weights, x, h = case_values(spec, T, B, case.dtype, seed, h0=case.h0 is not None, saturating=False)
+    return GRUCase(spec, weights, x, h, lengths, case.dtype, seed=seed)

@@ -103,6 +103,12 @@ def _drop_bU(case):
     return oracle_with(case, params=[(W, U, bW, np.zeros_like(bU)) for W, U, bW, bU in _params(case)])
 
 
+def _drop_bW(case):
+    if not case.spec.bias:
+        return None
+    return oracle_with(case, params=[(W, U, np.zeros_like(bW), bU) for W, U, bW, bU in _params(case)])
+
+
 def _transpose_U(case):
     return oracle_with(case, params=[(W, U.transpose(0, 2, 1), bW, bU) for W, U, bW, bU in _params(case)])
 
@@ -137,6 +143,26 @@ def _reverse_not_realigned(case):
             out[:n, b] = half[n - 1::-1, b]
         return out
     return _map_reverse_halves(case, oracle_with(case), flip)
+
+
+def _outputs_shifted(case):
+    """y[t] holds the state *before* consuming x[t] (h0 at the first step)."""
+    s, r = case.spec, oracle_with(case)
+    H, D = s.hidden_size, s.num_directions
+    y = np.zeros_like(r.y)
+    last = (s.num_layers - 1) * D
+    lengths = case.lengths if case.lengths is not None else np.full(case.B, case.T)
+    h0 = case.h0_or_zeros()
+    for d in range(D):
+        reverse = s.direction == "reverse" or d == 1
+        for b, n in enumerate(lengths):
+            src = r.y[:n, b, d * H:(d + 1) * H]
+            col = y[:n, b, d * H:(d + 1) * H]
+            if reverse:
+                col[:-1], col[-1] = src[1:], h0[last + d, b]
+            else:
+                col[1:], col[0] = src[:-1], h0[last + d, b]
+    return GRUResult(y, r.h_n)
 
 
 def _halves_swapped(case):
@@ -234,6 +260,7 @@ VARIANTS: tuple = (
     Variant("bUn-folded", "bias placement",
             "the recurrent candidate bias b_Un folded into the input bias bW_n (outside the reset)", _fold_bUn),
     Variant("bU-dropped", "bias placement", "the recurrent biases bU dropped", _drop_bU),
+    Variant("bW-dropped", "bias placement", "the input biases bW dropped", _drop_bW),
     Variant("U-transposed", "weight layout", "each recurrent matrix U transposed", _transpose_U),
     Variant("reverse-ignores-lengths", "reverse direction and padding",
             "the reverse direction starting at t=T-1 (padding included) instead of each sequence's last step",
@@ -242,6 +269,8 @@ VARIANTS: tuple = (
             "the last valid output carried forward past each length instead of zeros", _padding_carried),
     Variant("reverse-not-realigned", "time alignment",
             "the reverse direction's outputs left in processing (reversed) time order", _reverse_not_realigned),
+    Variant("outputs-shifted", "time alignment",
+            "y[t] holding the state before x[t] instead of after it (outputs one step late)", _outputs_shifted),
     Variant("halves-swapped", "output layout", "the direction halves of y swapped ([reverse, forward])",
             _halves_swapped),
     Variant("hn-direction-major", "final state", "h_n ordered direction-major (d*L + l) instead of l*D + d",

@@ -1,0 +1,187 @@
+"""A catalogue of realistic broken GRUs, for measuring what the suite catches.
+
+Each mutant is a textbook NumPy GRU, written independently of the oracle (weights
+stacked (3H, in) like ONNX, a plain loop over time), with exactly one bug switched on,
+the kind of bug seen in real ports. They run through the public adapter contract, so
+the suite must kill each one and its diagnosis must name the mutant's bug class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .adapter import Capabilities
+from .case import GRUCase, GRUResult
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    bug_class: str
+    story: str
+
+
+BUGS = (
+    Bug("gates-rz", "gate order", "PyTorch's r,z,n blocks read as z,r,n"),
+    Bug("gates-nzr", "gate order", "gate blocks read in a rotated order n,z,r"),
+    Bug("gates-zn", "gate order", "the z and n blocks swapped"),
+    Bug("bUn-folded", "bias placement", "b_Un added with the input bias, outside the reset"),
+    Bug("bU-dropped", "bias placement", "the recurrent biases never loaded"),
+    Bug("bW-dropped", "bias placement", "the input biases never loaded"),
+    Bug("reset-before", "reset position", "always resets before the recurrent matmul"),
+    Bug("reset-after", "reset position", "always resets after the recurrent matmul"),
+    Bug("update-1-z", "update convention", "h' = (1-z)*h + z*n"),
+    Bug("state-not-carried", "state carry", "h starts from zeros at every step"),
+    Bug("h0-ignored", "initial state", "h0 accepted but never used"),
+    Bug("layers-share-h0", "stacked layers", "every layer starts from layer 0's h0"),
+    Bug("reverse-ignores-lengths", "reverse direction and padding", "reverse starts at T-1 for every row"),
+    Bug("padding-carried", "reverse direction and padding", "y past a length repeats the last output"),
+    Bug("reverse-not-realigned", "time alignment", "reverse outputs stored in processing order"),
+    Bug("outputs-shifted", "time alignment", "y[t] is written before the step instead of after"),
+    Bug("hn-last-step", "final state", "h_n read from y at t=T-1, padding included"),
+    Bug("hn-direction-major", "final state", "h_n stacked direction-major"),
+    Bug("halves-swapped", "output layout", "y concatenated [reverse, forward]"),
+    Bug("row0-length", "batching", "lengths[0] used for the whole batch"),
+    Bug("U-transposed", "weight layout", "h @ U instead of h @ U.T"),
+    Bug("fg-swapped", "activations", "tanh on the gates and sigmoid on the candidate"),
+    Bug("hard-sigmoid", "activations", "Keras 2's hard_sigmoid on the gates"),
+    Bug("float16-compute", "precision", "all arithmetic in float16"),
+    Bug("tanh-float16", "precision", "a low-accuracy tanh (evaluated in float16)"),
+    Bug("bias-off", "weights", "one recurrent bias off by 0.1%"),
+    Bug("weight-off", "weights", "one recurrent weight off by 0.1%"),
+)
+
+BY_NAME = {b.name: b for b in BUGS}
+_BLOCKS = {"gates-rz": [1, 0, 2], "gates-nzr": [2, 0, 1], "gates-zn": [2, 1, 0]}
+
+
+def _sigmoid(a):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-a))
+
+
+def _hard_sigmoid(a):
+    return np.clip(0.2 * a + 0.5, 0.0, 1.0)
+
+
+class MutantGRU:
+    """A GRU with one named bug (see BUGS)."""
+
+    def __init__(self, bug: str):
+        self.bug = BY_NAME[bug]
+        self.name = f"mutant[{bug}]"
+        self.ref = f"conformance.mutants:{bug}"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(dtypes=("float64", "float32"), directions=("forward", "reverse", "bidirectional"),
+                            max_layers=3, reset_after=(True, False), bias=(True, False), initial_state=True,
+                            lengths=True)
+
+    # -- one step ---------------------------------------------------------------------------
+    def _step(self, x, h, W, U, bW, bU, reset_after, H):
+        b = self.bug.name
+        act = (lambda a: a.astype(np.float16)) if b == "float16-compute" else (lambda a: a)
+        x, h, W, U, bW, bU = (act(a) for a in (x, h, W, U, bW, bU))
+        f = _hard_sigmoid if b == "hard-sigmoid" else _sigmoid
+        g = np.tanh
+        if b == "fg-swapped":
+            f, g = g, f
+        if b == "tanh-float16":
+            g = lambda a: np.tanh(a.astype(np.float16)).astype(a.dtype)  # noqa: E731
+        # U.T is (H, 3H) with gate block k equal to U_k.T; the bug uses U_k itself in each block
+        Ut = np.concatenate(np.split(U, 3), axis=1) if b == "U-transposed" else U.T
+        blocks = _BLOCKS.get(b, [0, 1, 2])
+        sl = [slice(k * H, (k + 1) * H) for k in blocks]
+        gi = x @ W.T + (0 if b == "bW-dropped" else bW)
+        gh = h @ Ut + (0 if b == "bU-dropped" else bU)
+        z, r = f(gi[:, sl[0]] + gh[:, sl[0]]), f(gi[:, sl[1]] + gh[:, sl[1]])
+        if b == "reset-before":
+            reset_after = False
+        if b == "reset-after":
+            reset_after = True
+        if b == "bUn-folded":
+            n = g(gi[:, sl[2]] + bU[sl[2]] + r * (h @ Ut[:, sl[2]]))
+        elif reset_after:
+            n = g(gi[:, sl[2]] + r * gh[:, sl[2]])
+        else:
+            n = g(gi[:, sl[2]] + (r * h) @ Ut[:, sl[2]] + (0 if b == "bU-dropped" else bU[sl[2]]))
+        if b == "update-1-z":
+            return ((1 - z) * h + z * n).astype(np.float64)
+        return (z * h + (1 - z) * n).astype(np.float64)
+
+    # -- one direction of one layer ----------------------------------------------------------
+    def _direction(self, x, w, h0, lengths, reverse, reset_after):
+        b = self.bug.name
+        T, B, _ = x.shape
+        H = w.U.shape[1]
+        W, U = w.W.reshape(3 * H, -1).copy(), w.U.reshape(3 * H, H).copy()
+        bW, bU = w.bW.reshape(-1).copy(), w.bU.reshape(-1).copy()
+        if b == "bias-off":
+            bU[H] *= 1.001  # b_Ur, unit 0
+        if b == "weight-off":
+            U[0, 0] *= 1.001  # U_z[0, 0]
+        if reverse and b == "reverse-ignores-lengths":
+            lengths = np.full(B, T)
+        h = np.zeros((B, H)) if b == "h0-ignored" else h0.copy()
+        y = np.zeros((T, B, H))
+        for k in range(T):
+            t = T - 1 - k if reverse else k
+            active = (t < lengths)[:, None]
+            prev = np.zeros_like(h) if b == "state-not-carried" else h
+            new = self._step(x[t], prev, W, U, bW, bU, reset_after, H)
+            if b == "outputs-shifted":
+                y[t] = np.where(active, h, 0)
+            h = np.where(active, new, h)
+            if b != "outputs-shifted":
+                y[t] = np.where(active, h, 0)
+        if reverse and b == "reverse-not-realigned":
+            for row, n in enumerate(lengths):
+                y[:n, row] = y[n - 1::-1, row].copy()
+        if not reverse and b == "padding-carried":
+            for row, n in enumerate(lengths):
+                y[n:, row] = y[n - 1, row]
+        return y, h
+
+    def run(self, case: GRUCase) -> GRUResult:
+        b, s = self.bug.name, case.spec
+        D, L, T = s.num_directions, s.num_layers, case.T
+        lengths = case.lengths if case.lengths is not None else np.full(case.B, T)
+        if b == "row0-length":
+            lengths = np.full(case.B, lengths[0])
+        true_lengths = case.lengths if case.lengths is not None else np.full(case.B, T)
+        h0 = case.h0_or_zeros()
+        layer_in, h_n = case.x, np.zeros((L * D, case.B, s.hidden_size))
+        for layer in range(L):
+            outs = []
+            for d in range(D):
+                i = layer * D + d
+                start = h0[d] if b == "layers-share-h0" else h0[i]
+                reverse = s.direction == "reverse" or d == 1
+                y, h_n[i] = self._direction(layer_in, case.weights[i], start, lengths, reverse, s.reset_after)
+                if b == "reverse-ignores-lengths":
+                    y = y * (np.arange(T)[:, None] < true_lengths[None, :])[:, :, None]
+                outs.append(y)
+            if b == "halves-swapped" and D == 2:
+                outs.reverse()
+            layer_in = np.concatenate(outs, axis=2)
+        if b == "hn-last-step":
+            H = s.hidden_size
+            for d in range(D):
+                reverse = s.direction == "reverse" or d == 1
+                h_n[(L - 1) * D + d] = layer_in[0 if reverse else -1, :, d * H:(d + 1) * H]
+        if b == "hn-direction-major":
+            h_n = h_n[[l * D + d for d in range(D) for l in range(L)]]  # noqa: E741
+        dt = case.dtype
+        return GRUResult(layer_in.astype(dt), h_n.astype(dt))
+
+
+def mutants() -> list:
+    return [MutantGRU(b.name) for b in BUGS]
+
+
+def __getattr__(name):  # ``conformance.mutants:gates-rz`` names one mutant as MODULE:ATTR
+    if name in BY_NAME:
+        return MutantGRU(name)
+    raise AttributeError(name)
