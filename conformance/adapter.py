@@ -72,7 +72,8 @@ class Capabilities:
             (s.bias in self.bias, f"bias={s.bias}"),
             (case.h0 is None or self.initial_state, "an initial state"),
             (case.lengths is None or self.lengths, "per-sequence lengths"),
-            (s.default_activations or all(a.name in self.activations for a in s.activations),
+            (s.default_activations or (bool(self.activations) and all(
+                a.name in self.activations or a.name in ("Sigmoid", "Tanh") for a in s.activations)),
              "activations " + ",".join(map(str, s.activations))),
             (s.clip is None or self.clip, "clip"),
             (self.max_batch is None or case.B <= self.max_batch, f"batch {case.B}"),

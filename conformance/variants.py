@@ -182,7 +182,7 @@ def _hn_direction_major(case):
 
 
 def _hn_from_last_step(case):
-    if not case.ragged:
+    if not case.ragged or case.spec.direction == "reverse":  # reverse ends at t=0 either way
         return None
     s, r = case.spec, oracle_with(case)
     H, D = s.hidden_size, s.num_directions
@@ -219,7 +219,7 @@ def _row0_length(case):
 
 
 def _padding_carried(case):
-    if not case.ragged:
+    if not case.ragged or case.spec.direction == "reverse":  # only a forward pass has a "last" output
         return None
     r = oracle_with(case)
     y = r.y.copy()

@@ -1,0 +1,38 @@
+"""The ci profile kills every mutant of the catalogue, and the diagnosis names its bug class."""
+
+import pytest
+
+from conformance.checks import check_feature, supported_features
+from conformance.mutants import BUGS, MutantGRU
+
+
+def first_kill(adapter):
+    for feature in supported_features(adapter.capabilities()):
+        result = check_feature(adapter, feature, "ci")
+        if result.status == "fail":
+            return result
+    return None
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.name)
+def test_mutant_is_killed_and_named(bug):
+    result = first_kill(MutantGRU(bug.name))
+    assert result is not None, f"{bug.name} survived the ci profile"
+    assert result.verdict.fault is None, result.report()
+    assert bug.bug_class in result.bug_classes, result.report()
+    assert result.replay and result.case_file
+
+
+def test_catalogue_covers_every_known_trap_class():
+    classes = {b.bug_class for b in BUGS}
+    assert {"gate order", "bias placement", "reset position", "update convention", "state carry",
+            "initial state", "reverse direction and padding", "final state", "output layout", "stacked layers",
+            "batching", "time alignment", "activations", "precision", "weights"} <= classes
+    assert len(BUGS) >= 25
+
+
+def test_a_bias_off_by_a_relative_1e_3_is_caught_in_float32():
+    result = check_feature(MutantGRU("bias-off"), "float32", "ci")
+    assert result.status == "fail"
+    assert result.verdict.case.dtype == "float32"
+    assert "weights" in result.bug_classes, result.report()
