@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 
 from .adapter import Capabilities
 from .adapters.reference import oracle
@@ -91,7 +92,8 @@ class FeatureResult:
     adapter: str
     feature: str
     status: str  # pass, fail, unsupported
-    examples: int = 0
+    examples: int = 0  # examples run, shrinking included
+    first_failure_at: Optional[int] = None  # examples run up to the first failure
     max_ulp: float = 0.0
     max_ratio: float = 0.0  # max observed error / tolerance
     reason: str = ""  # why unsupported
@@ -161,8 +163,11 @@ def _deterministic(adapter, case, first: CaseVerdict, caps, timeout) -> Optional
 
 def check_feature(adapter, feature: str | Feature, profile: Profile | str | None = None, *,
                   timeout: float = DEFAULT_TIMEOUT, ref: str | None = None,
-                  capabilities: Capabilities | None = None) -> FeatureResult:
-    """Search for a case with ``feature`` on which ``adapter`` disagrees with the oracle."""
+                  capabilities: Capabilities | None = None, seed: int | None = None) -> FeatureResult:
+    """Search for a case with ``feature`` on which ``adapter`` disagrees with the oracle.
+
+    ``seed`` replaces the profile's derandomized search with a seeded random one (soak runs).
+    """
     feat = feature if isinstance(feature, Feature) else get_feature(feature)
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     caps = capabilities or adapter.capabilities()
@@ -173,7 +178,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     res = FeatureResult(name, feat.name, "pass")
     failures: list = []
 
-    @settings(max_examples=p.max_examples, derandomize=p.derandomize, deadline=None, database=None,
+    @settings(max_examples=p.max_examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False,
               phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
     @given(gru_cases(caps, p, **feat.constraints))
@@ -189,10 +194,14 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
             res.max_ratio = max(res.max_ratio, v.comparison.ratio)
             return
         failures.append(v)
+        if res.first_failure_at is None:
+            res.first_failure_at = res.examples
         if v.fault and v.fault.kind in ("hangs", "non-deterministic"):
             raise _Hung()
         raise _Failed(v.message)
 
+    if seed is not None:
+        search = hypothesis_seed(seed)(search)
     try:
         search()
     except (_Failed, _Hung):
