@@ -3,4 +3,7 @@ missing framework makes that adapter unavailable rather than breaking the packag
 
 BUILTINS = {
     "reference": "conformance.adapters.reference:ReferenceAdapter",
+    "torch.nn.GRU": "conformance.adapters.torch_gru:TorchGRU",
+    "torch.nn.GRU[batch_first]": "conformance.adapters.torch_gru:TorchGRUBatchFirst",
+    "torch.nn.GRUCell": "conformance.adapters.torch_gru:TorchGRUCell",
 }
