@@ -2,10 +2,14 @@
 
 One module is built per structure and dtype and kept; each example only copies its
 weights in (``torch.no_grad`` + ``copy_``), which is what makes hundreds of examples per
-second possible. Runs are under ``torch.inference_mode``. Every dtype runs on the CPU.
+second possible. Runs are under ``torch.inference_mode`` on one intra-op thread: a case's
+matrices are tiny, and waking a thread pool for each of them costs more than it saves
+(several times more on a busy machine). Every dtype runs on the CPU.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -41,6 +45,20 @@ def load(module: torch.nn.Module, state: dict) -> None:
     with torch.no_grad():
         for name, p in params.items():
             p.copy_(torch.from_numpy(state[name]))
+
+
+@contextmanager
+def running():
+    """``torch.inference_mode`` on one intra-op thread; the caller's thread count is restored."""
+    n = torch.get_num_threads()
+    if n != 1:
+        torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        if n != 1:
+            torch.set_num_threads(n)
 
 
 class _Cache:
@@ -86,7 +104,7 @@ class TorchGRU:
         if self.batch_first:
             x = x.transpose(0, 1)
         h0 = None if case.h0 is None else torch.tensor(case.h0, dtype=dt)
-        with torch.inference_mode():
+        with running():
             if case.lengths is None:
                 y, h_n = gru(x, h0)
             else:
@@ -142,7 +160,7 @@ class TorchGRUCell:
         if case.lengths is not None:  # (T, B, 1): is sequence b still running at step t
             active = (torch.arange(case.T)[:, None] < torch.tensor(case.lengths)[None, :])[:, :, None]
         ys = []
-        with torch.inference_mode():
+        with running():
             for t in range(case.T):
                 h_new = cell(x[t], h)
                 if active is None:
