@@ -5,8 +5,8 @@ conforms. ``GRUcell`` wraps ``nn.GRUCell`` but calls ``self.gru_cell(x)`` withou
 hidden state, so torch starts from zeros at every step and the state is never carried:
 the suite flags it. The classes are the blog's code, nothing changed but the layout.
 
-Run them:  gru-conformance check examples.seed_torch_wrappers:SeedGRU
-           gru-conformance check examples.seed_torch_wrappers:SeedGRUcell
+Run them:  gru-conformance check examples/seed_torch_wrappers.py:SeedGRU
+           gru-conformance check examples/seed_torch_wrappers.py:SeedGRUcell
 
 The adapters load the canonical weights with the suite's converter into the wrapped
 module (``state_dict`` keys prefixed ``gru.`` / ``gru_cell.``) and drive the wrappers
@@ -101,7 +101,7 @@ class _WrapperAdapter:
 class SeedGRU(_WrapperAdapter):
     """The blog's ``GRU``: the whole (T, B, I) sequence in one call; h_n is the last output."""
 
-    name = "seed GRU(nn.GRU)"
+    name = "seed-torch-gru"
     wrapper, convert, prefix = GRU, staticmethod(gru_to_torch), "gru."
 
     @staticmethod
@@ -112,7 +112,7 @@ class SeedGRU(_WrapperAdapter):
 class SeedGRUcell(_WrapperAdapter):
     """The blog's ``GRUcell``, stepped over t as the blog does: ``out = grucell(x[t])``."""
 
-    name = "seed GRUcell(nn.GRUCell)"
+    name = "seed-torch-grucell"
     wrapper, convert, prefix = GRUcell, staticmethod(cell_to_torch), "gru_cell."
 
     @staticmethod

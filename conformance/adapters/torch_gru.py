@@ -22,12 +22,13 @@ from ..convert.torch import cell_to_torch, gru_to_torch, torch_gru_kwargs
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32,
                 "float16": torch.float16, "bfloat16": torch.bfloat16}
 
-#: why the canonical features torch lacks are unsupported, shared by both adapters.
-UNSUPPORTED = {
-    "reset_before": "torch only applies the reset after the recurrent matmul (reset_after=True)",
-    "activations": "torch's GRU has fixed activations (Sigmoid, Tanh)",
-    "clip": "torch's GRU has no pre-activation clip",
-}
+def unsupported(what: str) -> dict:
+    """Why the canonical features that torch lacks are unsupported, for module ``what``."""
+    return {
+        "reset_before": f"{what} only applies the reset after the recurrent matmul (reset_after=True)",
+        "activations": f"{what} has fixed activations (Sigmoid, Tanh)",
+        "clip": f"{what} has no pre-activation clip",
+    }
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -88,7 +89,7 @@ class TorchGRU:
             dtypes=tuple(TORCH_DTYPES), directions=("forward", "bidirectional"), max_layers=4,
             reset_after=(True,), bias=(True, False), initial_state=True, lengths=True,
             activations=(), clip=False, padding="zeros",
-            unsupported={**UNSUPPORTED,
+            unsupported={**unsupported("torch.nn.GRU"),
                          "reverse": "torch.nn.GRU has no reverse-only direction (bidirectional=True runs both)"},
         )
 
@@ -138,7 +139,7 @@ class TorchGRUCell:
             dtypes=tuple(TORCH_DTYPES), directions=("forward",), max_layers=1,
             reset_after=(True,), bias=(True, False), initial_state=True, lengths=True,
             activations=(), clip=False, padding="zeros",
-            unsupported={**UNSUPPORTED,
+            unsupported={**unsupported("torch.nn.GRUCell"),
                          "reverse": "torch.nn.GRUCell is one step; this adapter steps it forward only",
                          "bidirectional": "torch.nn.GRUCell is one step; this adapter steps it forward only",
                          "stacked": "torch.nn.GRUCell is a single layer"},
