@@ -87,7 +87,8 @@ def main(argv=None):
     ap.add_argument("--adapters", default=",".join(BUILTINS))
     args = ap.parse_args(argv)
     profile = get_profile(args.profile)
-    print(f"{'adapter':<32}{'dtype':<10}{'examples':>9}{'max err/tol':>13}{'max ULP':>11}{'fails':>7}{'s':>8}  worst case")
+    print(f"{'adapter':<32}{'dtype':<10}{'examples':>9}{'max err/tol':>13}{'max ULP':>11}{'fails':>7}{'s':>8}"
+          "  worst case")
     for name in args.adapters.split(","):
         try:
             adapter = load_adapter(name)

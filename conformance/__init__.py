@@ -5,9 +5,9 @@ inside its own adapter module, when that adapter is built.
 """
 
 from .adapter import PADDING, Adapter, Capabilities
+from .adapters.reference import ReferenceAdapter, oracle
 from .case import Activation, GateWeights, GRUCase, GRUResult, GRUSpec
 from .dtypes import DTYPES
-from .adapters.reference import ReferenceAdapter, oracle
 
 __all__ = [
     "DTYPES", "PADDING", "Activation", "Adapter", "Capabilities", "GateWeights",

@@ -24,7 +24,8 @@ from .casefile import save_case
 from .compare import Comparison, compare
 from .diagnosis import Diagnosis, Observation, diagnose
 from .execute import DEFAULT_TIMEOUT, Fault, run_safely
-from .features import Feature, feature as get_feature, unsupported_reason
+from .features import Feature, unsupported_reason
+from .features import feature as get_feature
 from .profiles import Profile, get_profile
 from .strategies import gru_cases, probe_case
 from .tolerance import tolerance

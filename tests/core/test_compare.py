@@ -3,9 +3,9 @@
 import numpy as np
 
 from conformance import GRUResult, GRUSpec, oracle
+from conformance.case import GRUCase
 from conformance.compare import compare
 from conformance.strategies import case_values
-from conformance.case import GRUCase
 
 
 def make_case(direction="forward", lengths=None, dtype="float64", T=5, B=3, H=2, layers=1):

@@ -6,10 +6,9 @@ import pytest
 from conformance import GRUResult, oracle
 from conformance.checks import verify
 from conformance.diagnosis import Observation, diagnose
+from conformance.tolerance import tolerance
 from conformance.variants import VARIANTS
 from tests.core.test_compare import make_case
-
-from conformance.tolerance import tolerance
 
 
 @pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
