@@ -86,8 +86,10 @@ class GRUSpec:
         if len(acts) != 2:
             _fail("activations", "2 activations (f, g)", len(acts))
         object.__setattr__(self, "activations", acts)
-        if self.clip is not None and not (np.isfinite(self.clip) and self.clip > 0):
-            _fail("clip", "None or a positive finite number", repr(self.clip))
+        c = self.clip
+        if c is not None and (isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, float, np.integer, np.floating))
+                              or not (np.isfinite(c) and c > 0)):
+            _fail("clip", "None or a positive finite number", repr(c))
 
     @property
     def num_directions(self) -> int:
@@ -135,6 +137,9 @@ def _check_weights(spec: GRUSpec, weights, dtype: str) -> tuple:
     out = []
     for i, w in enumerate(weights):
         if not isinstance(w, GateWeights):
+            w = tuple(w)
+            if len(w) != 4:
+                _fail(f"weights[{i}]", "4 arrays (W, U, bW, bU)", len(w))
             w = GateWeights(*w)
         I_l = spec.layer_input_size(i // D)
         arrays = {}
@@ -191,7 +196,7 @@ class GRUCase:
             lengths = np.asarray(self.lengths)
             if lengths.shape != (B,):
                 _fail("lengths.shape", (B,), lengths.shape)
-            if lengths.dtype.kind not in "iu" and not np.all(lengths == np.round(lengths)):
+            if lengths.dtype.kind not in "iuf" or not np.all(np.isfinite(lengths) & (lengths == np.round(lengths))):
                 _fail("lengths", "integers", lengths.tolist())
             lengths = lengths.astype(np.int64)
             if np.any(lengths < 1) or np.any(lengths > T):
