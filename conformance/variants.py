@@ -218,6 +218,11 @@ def _row0_length(case):
     return oracle_with(case, lengths=np.full(case.B, case.lengths[0]))
 
 
+def _lengths_ignored(case):
+    """Padded batches fed without lengths: every row runs all T steps, padding included."""
+    return oracle_with(case, lengths=None) if case.ragged else None
+
+
 def _padding_carried(case):
     if not case.ragged or case.spec.direction == "reverse":  # only a forward pass has a "last" output
         return None
@@ -265,6 +270,8 @@ VARIANTS: tuple = (
     Variant("reverse-ignores-lengths", "reverse direction and padding",
             "the reverse direction starting at t=T-1 (padding included) instead of each sequence's last step",
             _reverse_ignores_lengths),
+    Variant("lengths-ignored", "reverse direction and padding",
+            "the lengths ignored: every sequence run over all T steps, padding included", _lengths_ignored),
     Variant("padding-carried", "reverse direction and padding",
             "the last valid output carried forward past each length instead of zeros", _padding_carried),
     Variant("reverse-not-realigned", "time alignment",
