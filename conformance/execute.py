@@ -10,6 +10,7 @@ is left behind on a daemon thread and the adapter is reported as hanging.
 from __future__ import annotations
 
 import copy
+import queue
 import threading
 import traceback
 from dataclasses import dataclass
@@ -52,20 +53,44 @@ def _arrays(case: GRUCase):
             yield f"weights[{i}].{k}", getattr(w, k)
 
 
+class _Worker:
+    """One daemon thread that runs adapter calls; replaced when a call hangs.
+
+    Reusing the thread saves a thread start per example; a daemon thread never blocks
+    interpreter exit, even when foreign code inside it never returns.
+    """
+
+    def __init__(self):
+        self.jobs: queue.Queue = queue.Queue()
+        threading.Thread(target=self._loop, daemon=True, name="gru-adapter-worker").start()
+
+    def _loop(self):
+        while True:
+            fn, box, done = self.jobs.get()
+            try:
+                box["result"] = fn()
+            except BaseException as e:  # noqa: BLE001 - any failure of foreign code is a verdict
+                box["error"] = e
+                box["trace"] = traceback.format_exc(limit=-3)
+            done.set()
+
+
+_worker: Optional[_Worker] = None
+_worker_lock = threading.Lock()
+
+
 def _call(adapter, case, timeout):
-    box = {}
-
-    def target():
-        try:
-            box["result"] = adapter.run(case)
-        except BaseException as e:  # noqa: BLE001 - any failure of foreign code is a verdict
-            box["error"] = e
-            box["trace"] = traceback.format_exc(limit=-3)
-
-    th = threading.Thread(target=target, daemon=True, name=f"gru-adapter-{getattr(adapter, 'name', '?')}")
-    th.start()
-    th.join(timeout)
-    if th.is_alive():
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = _Worker()
+        worker = _worker
+    box, done = {}, threading.Event()
+    worker.jobs.put((lambda: adapter.run(case), box, done))
+    if not done.wait(timeout):
+        with _worker_lock:
+            if _worker is worker:
+                _worker = None  # abandon the hung thread; the next call starts a fresh one
         return None, Fault("hangs", f"no result after {timeout:g} s (per-example timeout)")
     if "error" in box:
         e = box["error"]
