@@ -13,19 +13,15 @@ that match no feature are warned about.
 from __future__ import annotations
 
 import os
-import warnings
 
 import pytest
 
 from .checks import check_feature
 from .execute import DEFAULT_TIMEOUT
-from .features import BY_NAME, FEATURES
+from .expected import GRUConformanceWarning, expected_failures  # noqa: F401 - re-exported
+from .features import FEATURES
 from .loader import AdapterLoadError, load_adapter
 from .profiles import ENV_VAR, PROFILES
-
-
-class GRUConformanceWarning(UserWarning):
-    pass
 
 
 def pytest_addoption(parser):
@@ -42,23 +38,6 @@ def pytest_configure(config):
     profile = config.getoption("--gru-profile")
     if profile:
         os.environ[ENV_VAR] = profile
-
-
-def expected_failures(adapter) -> dict:
-    """The adapter's declared expected failures, validated: {feature: reason}."""
-    declared = getattr(adapter, "expected_failed_checks", None) or {}
-    if callable(declared):
-        declared = declared()
-    out = {}
-    for feature, reason in dict(declared).items():
-        if not isinstance(reason, str) or not reason.strip():
-            raise AdapterLoadError(f"{adapter.name}: expected failure {feature!r} needs a reason (a non-empty string)")
-        if feature not in BY_NAME:
-            warnings.warn(f"{adapter.name}: expected failure {feature!r} matches no check "
-                          f"(known: {', '.join(BY_NAME)})", GRUConformanceWarning, stacklevel=1)
-            continue
-        out[feature] = reason
-    return out
 
 
 class GRUCheckFailure(Exception):
