@@ -7,6 +7,7 @@ stderr, so ``gru-conformance check ... > result.txt`` keeps only the results.
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
@@ -40,7 +41,7 @@ class Output:
             from rich.console import Console
 
             self.console = Console(file=self.out, highlight=False)
-            if not self.console.is_terminal:  # logs and CI: do not wrap the tables at 80 columns
+            if not self.console.is_terminal and not os.environ.get("COLUMNS"):  # logs and CI: no wrap at 80
                 self.console = Console(file=self.out, highlight=False, width=200)
             self.err_console = Console(file=self.err, highlight=False)
 
