@@ -118,6 +118,8 @@ class FeatureResult:
             return f"{head} on {self.examples} examples, max {self.max_ulp:.3g} ULP, " \
                    f"max error/tolerance {self.max_ratio:.3g}"
         v = self.verdict
+        if v is None:  # an error outside any case: the reason says what happened
+            return f"{head} ({self.reason})"
         lines = [head, f"  implementation: {self.adapter}", f"  minimal case: {v.case.describe()}"]
         if v.fault:
             lines.append(f"  adapter fault: {v.fault}")
