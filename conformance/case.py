@@ -87,8 +87,8 @@ class GRUSpec:
             _fail("activations", "2 activations (f, g)", len(acts))
         object.__setattr__(self, "activations", acts)
         c = self.clip
-        if c is not None and (isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, float, np.integer, np.floating))
-                              or not (np.isfinite(c) and c > 0)):
+        real = isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, (bool, np.bool_))
+        if c is not None and not (real and np.isfinite(c) and c > 0):
             _fail("clip", "None or a positive finite number", repr(c))
 
     @property
