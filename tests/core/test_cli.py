@@ -29,6 +29,12 @@ def only_builtins(monkeypatch):
     return set_to
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Tables are asserted on by content: keep rich from wrapping them, whatever runs the tests."""
+    monkeypatch.setenv("COLUMNS", "250")
+
+
 @pytest.fixture
 def case_dir(tmp_path, monkeypatch):
     path = tmp_path / "cases"
