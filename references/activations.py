@@ -12,9 +12,10 @@ import numpy as np
 
 
 def _sigmoid(x, alpha, beta):
-    # exp of a non-positive number never overflows: stable on both tails.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # Accurate on both tails: for x < -709 e^-x overflows to inf and 1/(1+inf) is the limit 0.
+    with np.errstate(over="ignore"):
+        e = np.exp(np.negative(x, dtype=np.float64))
+    return 1.0 / (1.0 + e)
 
 
 def _softplus(x, alpha, beta):

@@ -11,10 +11,12 @@ Gate axis first, in the order (z, r, n). For one (layer, direction):
 
 With ``clip`` every pre-activation is clipped to [-clip, clip] before f and g.
 
-Speed: the input projections of all T steps are one matmul; each step does one
-(B, H) x (H, 3H) matmul (two for reset_after=False); the batch is never looped over.
-Per-sequence lengths mask the state update, which makes the reverse direction start at
-each sequence's own last valid step without reindexing.
+Speed: the input projections of all T steps are one matmul, which also adds every bias
+that sits outside the reset; each step does one (B, H) x (H, 3H) matmul (two for
+reset_after=False) into a preallocated buffer and writes the new state straight into y;
+the batch is never looped over. Per-sequence lengths mask the state update only at the
+steps where some sequence has ended (or not yet begun), which makes the reverse direction
+start at each sequence's own last valid step without reindexing.
 """
 
 from __future__ import annotations
@@ -98,41 +100,46 @@ def gru_direction(
     T, B, _ = x.shape
     H = p.U.shape[1]
     cl = _clipper(clip)
-    # (T*B, I) x (I, 3H): all input projections at once, gates side by side z|r|n.
-    Wcat = np.concatenate(list(p.W), axis=0).T
-    gx = (x.reshape(T * B, -1) @ Wcat + p.bW.reshape(-1)).reshape(T, B, 3 * H)
-    bU = p.bU.reshape(-1)
+    # The recurrent biases that sit outside the reset join the input bias: bU_z and bU_r
+    # always, bU_n too when the reset comes before the matmul.
+    bias = p.bW + p.bU
     if reset_after:
-        Ucat = np.concatenate(list(p.U), axis=0).T  # (H, 3H)
+        bias[2] = p.bW[2]
+    # (T*B, I) x (I, 3H): all input projections at once, gates side by side z|r|n.
+    gx = x.reshape(T * B, -1) @ p.W.reshape(3 * H, -1).T
+    gx += bias.reshape(-1)
+    gx = gx.reshape(T, B, 3 * H)
+    if reset_after:
+        U, bU_n = np.ascontiguousarray(p.U.reshape(3 * H, H).T), p.bU[2]  # (H, 3H)
     else:
-        Uzr = np.concatenate(list(p.U[:2]), axis=0).T  # (H, 2H)
-        UnT = np.ascontiguousarray(p.U[2].T)
-    y = np.zeros((T, B, H))
+        U, U_n = np.ascontiguousarray(p.U[:2].reshape(2 * H, H).T), np.ascontiguousarray(p.U[2].T)
+    gh = np.empty((B, U.shape[1]))
+    y = np.empty((T, B, H))
+    min_len = T if lengths is None else int(lengths.min())
     h = np.array(h0, dtype=np.float64, copy=True)
-    steps = range(T - 1, -1, -1) if reverse else range(T)
-    for t in steps:
+    for t in range(T - 1, -1, -1) if reverse else range(T):
         a = gx[t]
+        np.matmul(h, U, out=gh)
         if reset_after:
-            gh = h @ Ucat
-            gh += bU
             zr = f(cl(a[:, : 2 * H] + gh[:, : 2 * H]))
-            z, r = zr[:, :H], zr[:, H:]
-            n = g(cl(a[:, 2 * H :] + r * gh[:, 2 * H :]))
+            n = gh[:, 2 * H :] + bU_n
+            n *= zr[:, H:]
         else:
-            gh = h @ Uzr
-            gh += bU[: 2 * H]
-            zr = f(cl(a[:, : 2 * H] + gh))
-            z, r = zr[:, :H], zr[:, H:]
-            n = g(cl(a[:, 2 * H :] + (r * h) @ UnT + bU[2 * H :]))
-        h_new = n + z * (h - n)  # = z*h + (1-z)*n
-        if lengths is None:
-            h = h_new
-            y[t] = h
-        else:
-            active = (t < lengths)[:, None]
-            h = np.where(active, h_new, h)
-            y[t] = np.where(active, h, 0.0)
-    return y, h
+            gh += a[:, : 2 * H]
+            zr = f(cl(gh))
+            n = (zr[:, H:] * h) @ U_n
+        n += a[:, 2 * H :]
+        n = g(cl(n))
+        # h' = z*h + (1-z)*n, computed as n + z*(h - n) straight into y[t].
+        h_new = np.subtract(h, n, out=y[t])
+        h_new *= zr[:, :H]
+        h_new += n
+        if t >= min_len:  # the sequences with no step t keep their state and output 0
+            idle = (t >= lengths)[:, None]
+            h_new = np.where(idle, h, h_new)
+            np.copyto(y[t], 0.0, where=idle)
+        h = h_new
+    return y, h.copy()
 
 
 def gru(
