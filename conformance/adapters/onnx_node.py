@@ -310,3 +310,8 @@ class OnnxRuntimeGRU(OnnxGRU):
         sess = self._ort.InferenceSession(model.SerializeToString(), session_options(),
                                           providers=["CPUExecutionProvider"])
         return lambda f: sess.run(None, f)
+
+
+def OnnxRuntimeGRULayout1() -> OnnxRuntimeGRU:
+    """The layout=1 (batch-major) variant, which onnxruntime refuses (see its capabilities)."""
+    return OnnxRuntimeGRU(layout=1)

@@ -33,3 +33,8 @@ class OnnxReferenceGRU(OnnxGRU):
                 return ev.run(None, feeds)
 
         return run
+
+
+def OnnxReferenceGRULayout1() -> OnnxReferenceGRU:
+    """The layout=1 (batch-major) variant: X [B, T, I], Y [B, T, D, H], states [B, D, H]."""
+    return OnnxReferenceGRU(layout=1)
