@@ -18,9 +18,17 @@ from .dtypes import DTYPES
 class Feature:
     name: str
     description: str
-    supported: Callable[[Capabilities], bool]
+    declared: Callable[[Capabilities], bool]  # what the capability fields admit
     #: keyword constraints passed to the case strategy
     constraints: dict
+
+    def supported(self, caps: Capabilities) -> bool:
+        """Admitted by the capability fields and not withdrawn by a stated reason.
+
+        A reason in ``caps.unsupported`` wins: a runtime that refuses a whole configuration
+        (ONNX Runtime's layout=1) states it once per feature, whatever the fields say.
+        """
+        return self.declared(caps) and self.name not in caps.unsupported
 
 
 def _dtype(d: str) -> Feature:
