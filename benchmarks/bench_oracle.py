@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -54,10 +55,11 @@ def _torch_gru(x: np.ndarray, h0: np.ndarray, params: references.Params):
     return run
 
 
-def main() -> None:
+def main(argv: list | None = None) -> float:
+    """Print the table; return the headline ratio. argv None (a caller such as run_all.py): the defaults."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=10, help="runs per block (3 blocks)")
-    args = ap.parse_args()
+    args = ap.parse_args([] if argv is None else argv)
 
     rng = np.random.default_rng(0)
     s = 1 / np.sqrt(H)
@@ -71,6 +73,7 @@ def main() -> None:
     y_t, h_t = torch_run()
     y_o, h_o = references.gru(x, [params], h0=h0[None])
     err = max(np.abs(y_t.numpy() - y_o).max(), np.abs(h_t.numpy() - h_o).max())
+    assert err < 1e-12, f"oracle and torch disagree by {err:.2e}: the timings would compare different things"
 
     cases = {"torch nn.GRU float64": torch_run}
     for label, kw in [("oracle reset_after=True", {}),
@@ -81,11 +84,16 @@ def main() -> None:
     med = _medians(cases, args.reps)
     t_torch = med["torch nn.GRU float64"]
 
-    print(f"T={T} B={B} I={N_IN} H={H}, median of 3x{args.reps} runs, torch threads={torch.get_num_threads()}")
-    print(f"max |oracle - torch| = {err:.2e}")
-    print(f"{'':30s} {'ms':>9s} {'/torch':>8s}")
+    print(f"T={T} B={B} I={N_IN} H={H}, median of 3x{args.reps} runs, torch threads={torch.get_num_threads()}, "
+          f"max |oracle - torch| = {err:.1e}\n")
+    print("| run | ms | / torch |")
+    print("|---|---:|---:|")
     for label, t in med.items():
-        print(f"{label:30s} {t * 1e3:9.2f} {t / t_torch:8.2f}")
+        print(f"| {label} | {t * 1e3:.2f} | {t / t_torch:.2f} |")
+    ratio = med["oracle reset_after=True"] / t_torch
+    print(f"\noracle / torch (same computation, reset_after=True, no lengths): {ratio:.2f}")
+    return ratio
+
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
