@@ -117,7 +117,7 @@ def float64_reason() -> str | None:
     """Why float64 cannot be checked on this backend as configured, or None."""
     if not _x64():
         return ("JAX runs float64 as float32 unless jax_enable_x64 is set (Keras then reports float64 "
-                    "variables holding float32 values); set JAX_ENABLE_X64=1 to check float64")
+                "variables holding float32 values); set JAX_ENABLE_X64=1 to check float64")
     demoted = float64_demotions()
     if demoted:
         return (f"not conformant upstream: on the {BACKEND} backend, float64 inputs are computed in float32 by "
