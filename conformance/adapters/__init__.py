@@ -6,6 +6,8 @@ BUILTINS = {
     "torch.nn.GRU": "conformance.adapters.torch_gru:TorchGRU",
     "torch.nn.GRU[batch_first]": "conformance.adapters.torch_gru:TorchGRUBatchFirst",
     "torch.nn.GRUCell": "conformance.adapters.torch_gru:TorchGRUCell",
+    "keras.GRU": "conformance.adapters.keras_gru:KerasGRU",
+    "keras.GRUCell": "conformance.adapters.keras_gru:KerasGRUCell",
     "onnx.GRU[onnxruntime]": "conformance.adapters.onnx_node:OnnxRuntimeGRU",
     "onnx.GRU[onnxruntime][layout=1]": "conformance.adapters.onnx_node:OnnxRuntimeGRULayout1",
     "onnx.reference": "conformance.adapters.onnx_reference:OnnxReferenceGRU",
