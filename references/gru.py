@@ -116,6 +116,8 @@ def gru_direction(
     gh = np.empty((B, U.shape[1]))
     y = np.empty((T, B, H))
     min_len = T if lengths is None else int(lengths.min())
+    # idle[t, b]: sequence b has no step t (t >= its length); no sequence is idle before min_len.
+    idle = None if lengths is None else np.arange(T)[:, None, None] >= lengths[:, None]
     h = np.array(h0, dtype=np.float64, copy=True)
     for t in range(T - 1, -1, -1) if reverse else range(T):
         a = gx[t]
@@ -134,10 +136,9 @@ def gru_direction(
         h_new = np.subtract(h, n, out=y[t])
         h_new *= zr[:, :H]
         h_new += n
-        if t >= min_len:  # the sequences with no step t keep their state and output 0
-            idle = (t >= lengths)[:, None]
-            h_new = np.where(idle, h, h_new)
-            np.copyto(y[t], 0.0, where=idle)
+        if t >= min_len:  # the idle sequences keep their state and output 0
+            h_new = np.where(idle[t], h, h_new)
+            np.copyto(y[t], 0.0, where=idle[t])
         h = h_new
     return y, h.copy()
 
