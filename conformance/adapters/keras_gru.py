@@ -1,11 +1,21 @@
 """Keras 3 ``GRU`` (with ``go_backwards`` and ``Bidirectional``) and ``GRUCell``, on the contract.
 
 The backend is Keras's own (KERAS_BACKEND: tensorflow, jax or torch); the adapter's name says
-which, e.g. ``keras.GRU[jax]``. Layers are built once per structure (an LRU cache) and only
-their weights are swapped per case. The layers are called directly, never ``model.predict``:
-eagerly on TensorFlow and torch, through ``jax.jit`` on JAX (an eager JAX call compiles its
-scan on every call); ``compiled=True`` on TensorFlow traces one ``tf.function`` per structure,
-which pays off only when a structure repeats (benchmarks/bench_keras.py).
+which, e.g. ``keras.GRU[jax]``. A feature check sees mostly new structures, so what a new one
+costs is what counts (benchmarks/bench_keras.py):
+
+* Sizes are padded exactly (conformance/adapters/keras_pad.py), and a stack is run layer by
+  layer, each Keras layer built once per padded layer structure (an LRU cache), its weights
+  assigned per case. The layers are called directly, never ``model.predict``.
+* TensorFlow: eager, then a ``tf.function`` once a layer has been used COMPILE_AFTER times;
+  compiled without Grappler's rewrites, it gives the eager call's bits, so when a layer turns
+  compiled does not change any result (tests/keras/test_keras_adapters.py checks it).
+* JAX: an eager Keras call compiles its ``lax.scan`` on every call (~0.2 s) and ``jax.jit``
+  compiles once per layer and shape (~0.3 s), so by default the layers run op by op under
+  ``jax.disable_jit`` (Keras's own code path, the scan's steps as a Python loop, each op a
+  cached XLA kernel); ``compiled=True`` runs them through ``jax.jit`` instead (XLA fuses the
+  step, so the last bits may differ). The batch is padded too, as JAX compiles per shape.
+* torch: eager.
 
 What Keras does, verified against its sources (keras/src/layers/rnn, keras/src/backend/*/rnn.py)
 and on all three backends (tests/keras/test_keras_facts.py):
@@ -30,8 +40,8 @@ and on all three backends (tests/keras/test_keras_facts.py):
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from contextlib import nullcontext
+from collections import Counter, OrderedDict
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 import keras
@@ -41,6 +51,7 @@ from keras import ops
 from ..adapter import Capabilities
 from ..case import GRUCase, GRUResult
 from ..convert.keras import cell_to_keras, gru_to_keras
+from .keras_pad import pad_array, pad_layers, padded_size, real_units
 
 BACKEND = keras.backend.backend()
 #: reset_after=False Keras has one bias per gate: bW + bU is rounded once to the case dtype,
@@ -64,12 +75,6 @@ def _np_dtype(dtype: str):
 
         return ml_dtypes.bfloat16
     return np.dtype(dtype)
-
-
-def _result_array(a, dtype: str) -> np.ndarray:
-    """A new NumPy array in the case dtype (float32 holding the values for bfloat16)."""
-    a = np.asarray(ops.convert_to_numpy(a))
-    return np.array(a, dtype=np.float32 if dtype == "bfloat16" else dtype, copy=True)
 
 
 #: the ops a GRU cell computes with, and NumPy's float64 counterparts
@@ -164,85 +169,125 @@ def _dtypes(unsupported: dict) -> tuple:
     return tuple(dtypes)
 
 
-class _Stack:
-    """The Keras layers of one structure, and their call (compiled where ``compiled``)."""
+class _Layer:
+    """One built Keras layer (GRU, go_backwards GRU or Bidirectional GRU) of one padded structure.
 
-    def __init__(self, spec, dtype: str, has_h0: bool, has_mask: bool, compiled: bool):
-        self.spec, self.dtype, self.has_h0, self.has_mask = spec, dtype, has_h0, has_mask
-        self.layers = []
-        for layer in range(spec.num_layers):
-            gru = keras.layers.GRU(spec.hidden_size, reset_after=spec.reset_after, use_bias=spec.bias,
-                                   go_backwards=spec.direction == "reverse", return_sequences=True,
-                                   return_state=True, dtype=dtype, **ZERO_INIT)
-            if spec.direction == "bidirectional":
-                gru = keras.layers.Bidirectional(gru, merge_mode="concat", dtype=dtype)
-            gru.build((None, None, spec.layer_input_size(layer)))
-            self.layers.append(gru)
-        self.variables = [v for gru in self.layers for v in gru.weights]  # == get_weights() order
-        self._values = None  # the weights, where the call is stateless (jax.jit)
-        self.stateless = compiled and BACKEND == "jax"
-        self._call = self._forward
-        if compiled and BACKEND == "tensorflow":
-            self._call = self._tf_function()
-        elif self.stateless:
-            self._call = self._jax_function()
+    ``compile_after``: eager calls before the layer runs compiled (None: never; 0: at once), counted
+    per input shape on JAX (jax.jit compiles per shape). ``optimized``: compile with the framework's
+    own optimizations (Grappler, XLA fusion), as a model's fit or predict does; otherwise compile
+    without them, which gives the eager call's bits (tests/keras/test_keras_adapters.py).
+    The call includes the flip of a go_backwards layer's output back to time order.
+    """
 
-    def set_weights(self, layers: list) -> None:
-        """One Keras weight list per layer (NumPy arrays in the layer dtype)."""
-        if self.stateless:  # the jitted call takes the values as arguments
-            self._values = [a for arrays in layers for a in arrays]
-        else:
-            for gru, arrays in zip(self.layers, layers, strict=True):
-                gru.set_weights(arrays)
+    def __init__(self, key: tuple, compile_after: int | None, optimized: bool):
+        S_in, S_H, direction, reset_after, bias, dtype, self.has_h0, self.has_mask = key
+        self.S_in, self.S_H, self.dtype, self.reverse = S_in, S_H, dtype, direction == "reverse"
+        self.D = 2 if direction == "bidirectional" else 1
 
-    def _forward(self, x, h0, mask):
-        """x (B, T, I), h0 a list of (B, H) (one per layer and direction) or None, mask (B, T)."""
-        D = self.spec.num_directions
-        h_n = []
-        for layer, gru in enumerate(self.layers):
-            init = None if h0 is None else list(h0[layer * D:(layer + 1) * D])
-            y, *states = gru(x, initial_state=init, mask=mask)
-            if self.spec.direction == "reverse":
-                y = ops.flip(y, axis=1)  # processing order -> time order
-            h_n += states
-            x = y
-        return x, h_n
+        def gru(go_backwards):
+            return keras.layers.GRU(S_H, reset_after=reset_after, use_bias=bias, go_backwards=go_backwards,
+                                    return_sequences=True, return_state=True, dtype=dtype, **ZERO_INIT)
+
+        layer = gru(self.reverse)
+        if self.D == 2:  # an explicit backward layer: Keras would otherwise clone the forward one from its config
+            layer = keras.layers.Bidirectional(layer, backward_layer=gru(True), merge_mode="concat", dtype=dtype)
+        layer.build((None, None, S_in))
+        self.layer, self.variables = layer, list(layer.weights)  # == get_weights() order
+        self.compile_after, self.optimized = compile_after, optimized
+        self.uses, self._compiled = Counter(), None
+
+    def __call__(self, arrays: list, x, h0, mask):
+        """arrays: the weight list; x (B, T, S_in); h0: D arrays (B, S_H) or None; mask (B, T) or None."""
+        shape = x.shape if BACKEND == "jax" else None
+        compiled = self.compile_after is not None and self.uses[shape] >= self.compile_after
+        self.uses[shape] += 1
+        if compiled and BACKEND == "jax":  # jax.jit is stateless: the weights are arguments
+            self._compiled = self._compiled or self._jax_function()
+            return self._compiled(arrays, x, h0, mask)
+        for variable, a in zip(self.variables, arrays, strict=True):
+            variable.assign(a)
+        if compiled:
+            self._compiled = self._compiled or self._tf_function()
+            return self._compiled(x, h0, mask)
+        if BACKEND == "jax":
+            import jax
+
+            with jax.disable_jit():  # lax.scan's steps as Python: op by op, no XLA compile per structure
+                return self._call(x, h0, mask)
+        return self._call(x, h0, mask)
+
+    def _call(self, x, h0, mask):
+        y, *states = self.layer(x, initial_state=h0, mask=mask)
+        if self.reverse:
+            y = ops.flip(y, axis=1)  # processing order -> time order
+        return y, states
 
     def _tf_function(self):
         import tensorflow as tf
 
-        spec, dt = self.spec, tf.as_dtype(self.dtype)
-        sig = [tf.TensorSpec((None, None, spec.input_size), dt)]  # any T and B: one trace per structure
+        dt = tf.as_dtype(self.dtype)
+        sig = [tf.TensorSpec((None, None, self.S_in), dt)]  # any T and B: one trace per layer
         if self.has_h0:
-            sig.append([tf.TensorSpec((None, spec.hidden_size), dt)] * (spec.num_layers * spec.num_directions))
+            sig.append([tf.TensorSpec((None, self.S_H), dt)] * self.D)
         if self.has_mask:
             sig.append(tf.TensorSpec((None, None), tf.bool))
 
         def forward(*args):
             x, rest = args[0], list(args[1:])
             h0 = rest.pop(0) if self.has_h0 else None
-            return self._forward(x, h0, rest.pop(0) if self.has_mask else None)
+            return self._call(x, h0, rest.pop(0) if self.has_mask else None)
 
         fn = tf.function(forward, input_signature=sig)
-        return lambda x, h0, mask: fn(x, *(a for a in (h0, mask) if a is not None))
+        options = nullcontext if self.optimized else _tf_plain_graph
+
+        def call(x, h0, mask):
+            with options():
+                return fn(x, *(a for a in (h0, mask) if a is not None))
+
+        return call
 
     def _jax_function(self):
         import jax
 
         def pure(values, x, h0, mask):
             with keras.StatelessScope(state_mapping=list(zip(self.variables, values, strict=True))):
-                return self._forward(x, h0, mask)
+                return self._call(x, h0, mask)
 
-        jitted = jax.jit(pure)  # one compilation per (structure, T, B)
-        return lambda x, h0, mask: jitted(self._values, x, h0, mask)
+        return jax.jit(pure, compiler_options=None if self.optimized else JAX_PLAIN)  # one compile per shape
 
-    def __call__(self, x, h0, mask):
-        with _no_grad():
-            return self._call(x, h0, mask)
+
+#: XLA options under which a jitted layer gives the op-by-op bits: no fusion (a fused step rounds
+#: float32 differently in the last bit); without LLVM optimization, which compiles faster.
+JAX_PLAIN = {"xla_disable_hlo_passes": "fusion", "xla_backend_optimization_level": 0}
+
+
+@contextmanager
+def _tf_plain_graph():
+    """tf.function calls in this thread without Grappler's rewrites, so that a compiled layer
+    computes what the eager layer computes, bit for bit (with them, bfloat16 results differ in the
+    last bits), and its first call is cheaper. The thread's own call options, Grappler off; nothing
+    else is affected."""
+    from tensorflow.core.protobuf import config_pb2
+    from tensorflow.python.eager import context
+
+    ctx = context.context()
+    old = ctx.function_call_options
+    if old.config_proto_serialized not in _TF_PLAIN:
+        config = config_pb2.ConfigProto.FromString(old.config_proto_serialized)
+        config.graph_options.rewrite_options.disable_meta_optimizer = True
+        _TF_PLAIN[old.config_proto_serialized] = config
+    ctx.function_call_options = context.FunctionCallOptions(old.executor_type, _TF_PLAIN[old.config_proto_serialized])
+    try:
+        yield
+    finally:
+        ctx.function_call_options = old
+
+
+_TF_PLAIN: dict = {}  # the thread's serialized config -> the same without Grappler
 
 
 class _Cache:
-    """The most recently used structures, so that a long run does not grow without bound."""
+    """The most recently used layers, so that a long run does not grow without bound."""
 
     def __init__(self, size: int):
         self.size, self.items = size, OrderedDict()
@@ -259,31 +304,79 @@ class _Cache:
         return self.items[key]
 
 
-#: eager where a trace costs more than the calls it saves on mostly-new structures
-#: (TensorFlow: a trace is ~0.3 s, about ten eager calls); JAX's eager call compiles its
-#: scan on every call, so jit (once per structure and shape) is faster there.
-COMPILED_BY_DEFAULT = {"tensorflow": False, "jax": True, "torch": False}
+#: after how many eager calls a layer runs compiled (per input shape on JAX) when ``compiled`` is None
+#: (None: never). The compiled call gives the eager bits, so this changes speed only. TensorFlow: a trace
+#: and first call cost about four eager calls of a small layer (~0.075 s vs ~0.02 s); JAX: a jit compile
+#: costs about 35 op-by-op calls (~0.45 s vs ~0.013 s); torch: eager only.
+COMPILE_AFTER = {"tensorflow": 4, "jax": 32, "torch": None}
+#: whether sizes are padded by default: where layers are compiled or JAX compiles per shape. Not on
+#: torch, which compiles nothing, and whose MKL matmul takes a threaded path for the padded sizes (8 and
+#: up) that costs milliseconds per call on a busy two-core machine.
+PAD = {"tensorflow": True, "jax": True, "torch": False}
 
 
-def _inputs(case: GRUCase):
+def _compile_after(compiled: bool | None) -> int | None:
+    if BACKEND == "torch" or compiled is False:
+        return None
+    return 0 if compiled else COMPILE_AFTER.get(BACKEND)
+
+
+def _shapes(case: GRUCase, pad: bool, S_I: int, jit: bool) -> tuple:
+    """(B, T, input size) as run. JAX compiles per shape (each op when op by op), so B is padded
+    there, and under jax.jit from the first call T too, where masked (padded steps cost op by op)."""
+    B, T = case.B, case.T
+    if pad and BACKEND == "jax":
+        B = padded_size(B, floor=4)
+        if jit and case.lengths is not None:
+            T = padded_size(T)
+    return B, T, S_I
+
+
+def _inputs(case: GRUCase, shape: tuple, S_H: int):
+    """x (B, T, S_I), h0 (L*D, B, S_H) or None, mask (B, T) or None: the case's values in the leading corner."""
     dt = _np_dtype(case.dtype)
-    x = np.ascontiguousarray(case.x.transpose(1, 0, 2)).astype(dt)  # (B, T, I): Keras is batch-major
-    h0 = None if case.h0 is None else [case.h0[i].astype(dt) for i in range(case.h0.shape[0])]
-    mask = None if case.lengths is None else np.arange(case.T)[None, :] < case.lengths[:, None]
+    B, T, S_I = shape
+    x = pad_array(case.x.transpose(1, 0, 2).astype(dt), shape)  # Keras is batch-major
+    h0 = None if case.h0 is None else pad_array(case.h0.astype(dt), (case.h0.shape[0], B, S_H))
+    mask = None
+    if case.lengths is not None:
+        mask = pad_array(np.arange(case.T)[None, :] < case.lengths[:, None], (B, T), fill=False)
     return x, h0, mask
+
+
+def _result_array(a, dtype: str) -> np.ndarray:
+    """A new NumPy array in the case dtype (float32 holding the values for bfloat16).
+
+    Keras must answer in the layer's dtype: a result in another type (JAX's use_bias=False
+    float16 GRU computes in float32 when run op by op) is an error, not something to cast away.
+    """
+    got = keras.backend.standardize_dtype(a.dtype)
+    if got != dtype:
+        raise TypeError(f"Keras returned a {got} result for a {dtype} layer")
+    a = np.asarray(ops.convert_to_numpy(a))
+    return np.array(a, dtype=np.float32 if dtype == "bfloat16" else dtype, copy=True)
 
 
 class KerasGRU:
     """``keras.layers.GRU`` (``go_backwards``, ``Bidirectional``, stacked) on the current backend.
 
-    ``cache``: how many structures keep their built layers (0: build per case).
-    ``compiled``: ``tf.function`` / ``jax.jit`` per structure (default: per backend, see above).
+    ``cache``: how many layers stay built (0: build per case).
+    ``compiled``: None (default): eager (on JAX op by op, under ``jax.disable_jit``), and a layer used
+    often compiled without optimizations, with the same bits (COMPILE_AFTER); False: eager only;
+    True: ``tf.function`` / ``jax.jit`` from the first call, with Grappler / XLA fusion, as a model's
+    fit or predict runs it (the last bits may differ from eager; on torch, eager).
+    ``pad``: run in padded sizes (conformance.adapters.keras_pad), so that layers are shared
+    (default: PAD). ``compile_after``: replaces COMPILE_AFTER where ``compiled`` is None.
     """
 
-    def __init__(self, cache: int = 64, compiled: bool | None = None):
+    def __init__(self, cache: int = 256, compiled: bool | None = None, pad: bool | None = None,
+                 compile_after: int | None = None):
         self.name = f"keras.GRU[{BACKEND}]"
-        self.compiled = COMPILED_BY_DEFAULT.get(BACKEND, False) if compiled is None else compiled
-        self._stacks = _Cache(cache)
+        self.compile_after, self.optimized = _compile_after(compiled), bool(compiled)
+        if compiled is None and compile_after is not None and BACKEND != "torch":
+            self.compile_after = compile_after
+        self.pad = PAD.get(BACKEND, False) if pad is None else pad
+        self._layers = _Cache(cache)
 
     def capabilities(self) -> Capabilities:
         unsupported = dict(NOT_KERAS)
@@ -297,26 +390,34 @@ class KerasGRU:
         )
 
     def run(self, case: GRUCase) -> GRUResult:
-        s = case.spec
-        has_h0, has_mask = case.h0 is not None, case.lengths is not None
-        key = (s.input_size, s.hidden_size, s.num_layers, s.direction, s.reset_after, s.bias, case.dtype,
-               has_h0, has_mask)
-        stack = self._stacks.get(key, lambda: _Stack(s, case.dtype, has_h0, has_mask, self.compiled))
-        dt = _np_dtype(case.dtype)
-        stack.set_weights([[a.astype(dt) for a in arrays]
-                           for arrays in gru_to_keras(s, case.weights, case.dtype, fold=FOLD)])
-        y, h_n = stack(*_inputs(case))
-        y = _result_array(y, case.dtype).transpose(1, 0, 2)
-        return GRUResult(y=np.ascontiguousarray(y), h_n=np.stack([_result_array(h, case.dtype) for h in h_n]))
+        s, dtype = case.spec, case.dtype
+        D, H, dt = s.num_directions, s.hidden_size, _np_dtype(dtype)
+        S_I, S_H = (padded_size(s.input_size), padded_size(H)) if self.pad else (s.input_size, H)
+        weights = gru_to_keras(s, case.weights, dtype, fold=FOLD)
+        if self.pad:
+            weights = pad_layers(weights, s, S_I, S_H)
+        x, h0, mask = _inputs(case, _shapes(case, self.pad, S_I, self.optimized), S_H)
+        h_n = []
+        with _no_grad():
+            for layer in range(s.num_layers):
+                S_in = S_I if layer == 0 else D * S_H
+                key = (S_in, S_H, s.direction, s.reset_after, s.bias, dtype, h0 is not None, mask is not None)
+                unit = self._layers.get(key, lambda key=key: _Layer(key, self.compile_after, self.optimized))
+                init = None if h0 is None else list(h0[layer * D:(layer + 1) * D])
+                x, states = unit([a.astype(dt) for a in weights[layer]], x, init, mask)
+                h_n += states
+        y = _result_array(x, dtype)[:case.B, :case.T][:, :, real_units(H, S_H, D)]
+        return GRUResult(y=np.ascontiguousarray(y.transpose(1, 0, 2)),
+                         h_n=np.stack([_result_array(h, dtype)[:case.B, :H] for h in h_n]))
 
 
 class _Cell:
-    """One built ``GRUCell`` per structure."""
+    """One built ``GRUCell`` per padded structure."""
 
-    def __init__(self, spec, dtype: str):
-        self.cell = keras.layers.GRUCell(spec.hidden_size, reset_after=spec.reset_after, use_bias=spec.bias,
-                                         dtype=dtype, **ZERO_INIT)
-        self.cell.build((None, spec.input_size))
+    def __init__(self, S_I: int, S_H: int, reset_after: bool, bias: bool, dtype: str):
+        self.cell = keras.layers.GRUCell(S_H, reset_after=reset_after, use_bias=bias, dtype=dtype, **ZERO_INIT)
+        self.cell.build((None, S_I))
+        self.variables = list(self.cell.weights)
 
 
 class KerasGRUCell:
@@ -324,10 +425,12 @@ class KerasGRUCell:
 
     Lengths are the adapter's own: past its length a sequence keeps its state and gets zeros
     in y (so padding is "zeros"); the cell itself is called on every step of every row.
+    The cell is called eagerly (op by op on JAX), in padded sizes where ``pad``.
     """
 
-    def __init__(self, cache: int = 64):
+    def __init__(self, cache: int = 64, pad: bool | None = None):
         self.name = f"keras.GRUCell[{BACKEND}]"
+        self.pad = PAD.get(BACKEND, False) if pad is None else pad
         self._cells = _Cache(cache)
 
     def capabilities(self) -> Capabilities:
@@ -339,18 +442,23 @@ class KerasGRUCell:
         )
 
     def run(self, case: GRUCase) -> GRUResult:
-        s = case.spec
-        cell = self._cells.get((s.input_size, s.hidden_size, s.reset_after, s.bias, case.dtype),
-                               lambda: _Cell(s, case.dtype)).cell
-        dt = _np_dtype(case.dtype)
-        cell.set_weights([a.astype(dt) for a in cell_to_keras(s, case.weights, case.dtype, fold=FOLD)])
-        x, h0, mask = _inputs(case)
-        h = ops.convert_to_tensor(h0[0] if h0 else np.zeros((case.B, s.hidden_size), dt))
+        s, dtype = case.spec, case.dtype
+        H, dt = s.hidden_size, _np_dtype(dtype)
+        S_I, S_H = (padded_size(s.input_size), padded_size(H)) if self.pad else (s.input_size, H)
+        cell = self._cells.get((S_I, S_H, s.reset_after, s.bias, dtype),
+                               lambda: _Cell(S_I, S_H, s.reset_after, s.bias, dtype))
+        arrays = cell_to_keras(s, case.weights, dtype, fold=FOLD)
+        if self.pad:
+            arrays = pad_layers([arrays], s, S_I, S_H)[0]
+        for variable, a in zip(cell.variables, arrays, strict=True):
+            variable.assign(a.astype(dt))
+        x, h0, mask = _inputs(case, _shapes(case, self.pad, S_I, False), S_H)
+        h = ops.convert_to_tensor(h0[0] if h0 is not None else np.zeros((x.shape[0], S_H), dt))
         zeros = ops.zeros_like(h)
         ys = []
         with _no_grad():
             for t in range(case.T):
-                out, h_new = cell(ops.convert_to_tensor(x[:, t]), h)
+                out, h_new = cell.cell(ops.convert_to_tensor(x[:, t]), h)
                 if mask is None:
                     h = h_new
                     ys.append(out)
@@ -358,8 +466,9 @@ class KerasGRUCell:
                     active = ops.convert_to_tensor(mask[:, t:t + 1])
                     h = ops.where(active, h_new, h)
                     ys.append(ops.where(active, out, zeros))
-        y = np.stack([_result_array(v, case.dtype) for v in ys])
-        return GRUResult(y=y, h_n=_result_array(h, case.dtype)[None])
+            y = ops.stack(ys)
+        y = _result_array(y, dtype)[:, :case.B, :H]
+        return GRUResult(y=np.ascontiguousarray(y), h_n=_result_array(h, dtype)[None, :case.B, :H])
 
 
 def _no_grad():

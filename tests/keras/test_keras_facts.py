@@ -105,5 +105,9 @@ def test_use_bias_false_runs_in_every_dtype_except_low_precision_on_jax(dtype):
         with pytest.raises(TypeError, match="carry input and carry output must have equal types"):
             layer(x)
         layer(x, mask=MASK)  # the generic (masked) loop is fine
+        import jax
+
+        with jax.disable_jit():  # op by op, lax.scan is a Python loop that checks no carry type
+            assert keras.ops.convert_to_numpy(layer(x)).dtype == x.dtype
     else:
         assert keras.ops.convert_to_numpy(layer(x)).shape == (B, H)
