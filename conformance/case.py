@@ -26,6 +26,10 @@ def _positive_int(name: str, v) -> int:
     return int(v)
 
 
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
 def _array(name: str, a, shape: tuple) -> np.ndarray:
     a = np.asarray(a)
     if a.dtype.kind not in "fiu":
@@ -50,6 +54,13 @@ class Activation:
     def __post_init__(self):
         if self.name not in ACTIVATIONS:
             _fail("activation", f"one of {list(ACTIVATIONS)}", repr(self.name))
+        for k in ("alpha", "beta"):
+            v = getattr(self, k)
+            if v is None:
+                continue
+            if not (_is_real(v) and np.isfinite(v)):
+                _fail(f"activation {self.name}.{k}", "None or a finite number", repr(v))
+            object.__setattr__(self, k, float(v))
 
     def __str__(self):
         params = [f"{k}={v:g}" for k, v in (("alpha", self.alpha), ("beta", self.beta)) if v is not None]
@@ -81,14 +92,15 @@ class GRUSpec:
         for name in ("reset_after", "bias"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 _fail(name, "a bool", repr(getattr(self, name)))
+        if isinstance(self.activations, str):
+            _fail("activations", "2 activations (f, g)", repr(self.activations))
         acts = tuple(a if isinstance(a, Activation) else Activation(*((a,) if isinstance(a, str) else a))
                      for a in self.activations)
         if len(acts) != 2:
             _fail("activations", "2 activations (f, g)", len(acts))
         object.__setattr__(self, "activations", acts)
         c = self.clip
-        real = isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, (bool, np.bool_))
-        if c is not None and not (real and np.isfinite(c) and c > 0):
+        if c is not None and not (_is_real(c) and np.isfinite(c) and c > 0):
             _fail("clip", "None or a positive finite number", repr(c))
 
     @property

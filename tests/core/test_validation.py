@@ -66,6 +66,20 @@ def test_unknown_activation():
 def test_activations_must_be_a_pair():
     with raises(r"^activations: expected 2 activations \(f, g\), got 3$"):
         GRUSpec(3, 2, activations=("Sigmoid", "Tanh", "Relu"))
+    with raises(r"^activations: expected 2 activations \(f, g\), got 'Sigmoid'$"):
+        GRUSpec(3, 2, activations="Sigmoid")
+
+
+@pytest.mark.parametrize("field", ["alpha", "beta"])
+@pytest.mark.parametrize("value", ["0.5", float("nan"), float("inf"), True, [0.5]])
+def test_activation_parameters_must_be_finite_numbers(field, value):
+    with raises(rf"^activation ScaledTanh.{field}: expected None or a finite number, got {re.escape(repr(value))}$"):
+        Activation("ScaledTanh", **{field: value})
+
+
+def test_activation_parameters_are_stored_as_floats():
+    a = Activation("HardSigmoid", np.float32(0.5), 1)
+    assert (a.alpha, a.beta) == (0.5, 1.0) and type(a.alpha) is float and str(a) == "HardSigmoid(alpha=0.5, beta=1)"
 
 
 def test_activations_accept_names_tuples_and_objects():
