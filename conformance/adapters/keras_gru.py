@@ -12,9 +12,11 @@ costs is what counts (benchmarks/bench_keras.py):
   compiled does not change any result (tests/keras/test_keras_adapters.py checks it).
 * JAX: an eager Keras call compiles its ``lax.scan`` on every call (~0.2 s) and ``jax.jit``
   compiles once per layer and shape (~0.3 s), so by default the layers run op by op under
-  ``jax.disable_jit`` (Keras's own code path, the scan's steps as a Python loop, each op a
-  cached XLA kernel); ``compiled=True`` runs them through ``jax.jit`` instead (XLA fuses the
-  step, so the last bits may differ). The batch is padded too, as JAX compiles per shape.
+  ``jax.disable_jit`` (Keras's own code path, the scan's steps as a Python loop, each op a cached
+  XLA kernel), and a layer used often is jitted without XLA fusion, which gives the same bits.
+  ``compiled=True`` runs them through an optimized ``jax.jit`` from the first call, as a model's
+  fit or predict does (XLA fuses the step: float32 results may differ in the last bit). The batch
+  is padded too, as JAX compiles per shape (and T where masked, under ``compiled=True``).
 * torch: eager.
 
 What Keras does, verified against its sources (keras/src/layers/rnn, keras/src/backend/*/rnn.py)
@@ -36,6 +38,8 @@ and on all three backends (tests/keras/test_keras_facts.py):
   all without ``jax_enable_x64``. Declared unsupported there, with the reason, probed at run time.
 * On JAX, ``GRU(use_bias=False)`` raises for float16 and bfloat16 (its fused path makes the
   missing biases in the default float type): no_bias is declared unsupported there, probed too.
+  It raises where the scan is traced (an eager call, jax.jit); op by op, nothing checks the scan's
+  carry types and the layer computes partly in float32. The probe calls the layer as users do.
 """
 
 from __future__ import annotations
@@ -304,21 +308,30 @@ class _Cache:
         return self.items[key]
 
 
-#: after how many eager calls a layer runs compiled (per input shape on JAX) when ``compiled`` is None
-#: (None: never). The compiled call gives the eager bits, so this changes speed only. TensorFlow: a trace
-#: and first call cost about four eager calls of a small layer (~0.075 s vs ~0.02 s); JAX: a jit compile
-#: costs about 35 op-by-op calls (~0.45 s vs ~0.013 s); torch: eager only.
+#: the default schedule (``compiled`` None): after how many eager calls a layer runs compiled (per
+#: input shape on JAX), and whether with the framework's optimizations (else with the eager bits).
+#: TensorFlow: a trace and first call cost about four eager calls of a small layer (~0.075 s vs ~0.02 s).
+#: JAX: a plain jit compile costs about 35 op-by-op calls (~0.45 s vs ~0.013 s). Op by op, the keras
+#: tests run in half the time they take under jax.jit from the first call (~95 s vs ~170 s), though a
+#: stream of new structures costs about the same (~12 vs ~9 examples/s, benchmarks/bench_keras.py).
+#: torch: eager.
 COMPILE_AFTER = {"tensorflow": 4, "jax": 32, "torch": None}
+OPTIMIZED = {"tensorflow": False, "jax": False, "torch": False}
 #: whether sizes are padded by default: where layers are compiled or JAX compiles per shape. Not on
 #: torch, which compiles nothing, and whose MKL matmul takes a threaded path for the padded sizes (8 and
 #: up) that costs milliseconds per call on a busy two-core machine.
 PAD = {"tensorflow": True, "jax": True, "torch": False}
 
 
-def _compile_after(compiled: bool | None) -> int | None:
+def _schedule(compiled: bool | None, compile_after: int | None) -> tuple:
+    """(compile_after, optimized) of an adapter (see KerasGRU)."""
     if BACKEND == "torch" or compiled is False:
-        return None
-    return 0 if compiled else COMPILE_AFTER.get(BACKEND)
+        return None, False
+    if compiled:
+        return 0, True
+    if compile_after is not None:
+        return compile_after, False
+    return COMPILE_AFTER.get(BACKEND), OPTIMIZED.get(BACKEND, False)
 
 
 def _shapes(case: GRUCase, pad: bool, S_I: int, jit: bool) -> tuple:
@@ -361,20 +374,19 @@ class KerasGRU:
     """``keras.layers.GRU`` (``go_backwards``, ``Bidirectional``, stacked) on the current backend.
 
     ``cache``: how many layers stay built (0: build per case).
-    ``compiled``: None (default): eager (on JAX op by op, under ``jax.disable_jit``), and a layer used
-    often compiled without optimizations, with the same bits (COMPILE_AFTER); False: eager only;
-    True: ``tf.function`` / ``jax.jit`` from the first call, with Grappler / XLA fusion, as a model's
-    fit or predict runs it (the last bits may differ from eager; on torch, eager).
+    ``compiled``: None: the backend's default (COMPILE_AFTER, OPTIMIZED); False: eager only (on JAX
+    op by op, under ``jax.disable_jit``); True: ``tf.function`` / ``jax.jit`` from the first call, with
+    Grappler / XLA fusion, as a model's fit or predict runs it (on torch, eager).
+    ``compile_after``: with ``compiled`` None, eager for that many calls of a layer, then compiled
+    without optimizations, with the eager bits (TensorFlow: no Grappler; JAX: JAX_PLAIN).
     ``pad``: run in padded sizes (conformance.adapters.keras_pad), so that layers are shared
-    (default: PAD). ``compile_after``: replaces COMPILE_AFTER where ``compiled`` is None.
+    (default: PAD).
     """
 
     def __init__(self, cache: int = 256, compiled: bool | None = None, pad: bool | None = None,
                  compile_after: int | None = None):
         self.name = f"keras.GRU[{BACKEND}]"
-        self.compile_after, self.optimized = _compile_after(compiled), bool(compiled)
-        if compiled is None and compile_after is not None and BACKEND != "torch":
-            self.compile_after = compile_after
+        self.compile_after, self.optimized = _schedule(compiled, compile_after)
         self.pad = PAD.get(BACKEND, False) if pad is None else pad
         self._layers = _Cache(cache)
 
@@ -396,7 +408,7 @@ class KerasGRU:
         weights = gru_to_keras(s, case.weights, dtype, fold=FOLD)
         if self.pad:
             weights = pad_layers(weights, s, S_I, S_H)
-        x, h0, mask = _inputs(case, _shapes(case, self.pad, S_I, self.optimized), S_H)
+        x, h0, mask = _inputs(case, _shapes(case, self.pad, S_I, self.compile_after == 0), S_H)
         h_n = []
         with _no_grad():
             for layer in range(s.num_layers):
