@@ -24,8 +24,10 @@ SUPPORTED = ["float32", "float16", "reset_after", "reset_before", "no_bias", "re
 def test_declared_features_are_the_expected_ones():
     caps = ORT.capabilities()
     assert [f.name for f in FEATURES if f.supported(caps)] == SUPPORTED
+    # Softplus is accepted by the runtime but overflows (see the strict xfail below), so it is left out
     assert caps.activations == ("Relu", "HardSigmoid", "LeakyRelu", "ThresholdedRelu", "ScaledTanh", "Elu",
-                                "Softsign", "Softplus", "Affine")
+                                "Softsign", "Affine")
+    assert "log(1 + exp(x))" in caps.unsupported["activation Softplus"]
     assert caps.padding == "zeros"  # verified: Y is written as zeros past sequence_lens
 
 
