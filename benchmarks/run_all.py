@@ -6,7 +6,7 @@
 3. the oracle against torch's float64 nn.GRU at T=256, B=32, I=H=128;
 4. the full test suite's wall time, serial and with ``pytest -n 2``.
 
-    python benchmarks/run_all.py [--seeds 10] [--cases 200] [--no-suite]
+    python benchmarks/run_all.py [--seeds 10] [--cases 200] [--parts mutants,speed,oracle,suite]
 """
 
 from __future__ import annotations
@@ -87,6 +87,9 @@ def speed_table(n: int):
             print(f"| {name} | unavailable: {e} | |")
             continue
         caps = adapter.capabilities()
+        if not supported_features(caps):
+            print(f"| {adapter.name} | runs nothing: {next(iter(caps.unsupported.values()), '')[:80]} | |")
+            continue
         cases = draw_cases(caps, n)
         for c in cases[:10]:  # warm the per-structure caches
             adapter.run(c)
@@ -128,13 +131,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--cases", type=int, default=200)
-    ap.add_argument("--no-suite", action="store_true", help="skip timing the test suite")
+    ap.add_argument("--parts", default="mutants,speed,oracle,suite",
+                    help="which tables to print (comma-separated; the suite timing runs the tests twice)")
     args = ap.parse_args(argv)
-    mutant_table(args.seeds)
-    speed_table(args.cases)
-    oracle_ratio()
-    if not args.no_suite:
-        suite_times()
+    parts = args.parts.split(",")
+    for name, run in (("mutants", lambda: mutant_table(args.seeds)), ("speed", lambda: speed_table(args.cases)),
+                      ("oracle", oracle_ratio), ("suite", suite_times)):
+        if name in parts:
+            run()
 
 
 if __name__ == "__main__":
