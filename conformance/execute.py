@@ -108,7 +108,8 @@ def run_safely(adapter, case: GRUCase, timeout: float = DEFAULT_TIMEOUT) -> tupl
     result, fault = _call(adapter, private, timeout)
     if fault:
         return None, fault
-    changed = [name for (name, a), (_, b) in zip(_arrays(private), _arrays(case), strict=True) if not np.array_equal(a, b)]
+    changed = [name for (name, a), (_, b) in zip(_arrays(private), _arrays(case), strict=True)
+               if not np.array_equal(a, b)]
     if changed:
         return None, Fault("mutates-input", f"run() changed {', '.join(changed)}")
     if not (hasattr(result, "y") and hasattr(result, "h_n")):
