@@ -140,8 +140,15 @@ class GateWeights:
         return GateWeights(**{**dict(W=self.W, U=self.U, bW=self.bW, bU=self.bU), **arrays})
 
 
-def _check_weights(spec: GRUSpec, weights, dtype: str) -> tuple:
-    D, H = spec.num_directions, spec.hidden_size
+def weight_shapes(spec: GRUSpec, layer: int) -> tuple:
+    """(name, shape) of the canonical arrays of one (layer, direction)."""
+    H = spec.hidden_size
+    return ("W", (3, H, spec.layer_input_size(layer))), ("U", (3, H, H)), ("bW", (3, H)), ("bU", (3, H))
+
+
+def check_weights(spec: GRUSpec, weights) -> tuple:
+    """Weights as GateWeights of float64 arrays, with their count and every shape checked."""
+    D = spec.num_directions
     n = spec.num_layers * D
     weights = tuple(weights)
     if len(weights) != n:
@@ -153,17 +160,20 @@ def _check_weights(spec: GRUSpec, weights, dtype: str) -> tuple:
             if len(w) != 4:
                 _fail(f"weights[{i}]", "4 arrays (W, U, bW, bU)", len(w))
             w = GateWeights(*w)
-        I_l = spec.layer_input_size(i // D)
-        arrays = {}
-        for k, shape in (("W", (3, H, I_l)), ("U", (3, H, H)), ("bW", (3, H)), ("bU", (3, H))):
-            a = _array(f"weights[{i}].{k}", getattr(w, k), shape)
+        out.append(GateWeights(**{k: _array(f"weights[{i}].{k}", getattr(w, k), shape)
+                                  for k, shape in weight_shapes(spec, i // D)}))
+    return tuple(out)
+
+
+def _check_weights(spec: GRUSpec, weights, dtype: str) -> tuple:
+    weights = check_weights(spec, weights)
+    for i, w in enumerate(weights):
+        for k, a in zip(("W", "U", "bW", "bU"), w, strict=True):
             if not spec.bias and k in ("bW", "bU") and np.any(a != 0):
                 _fail(f"weights[{i}].{k}", "zeros when bias=False", "non-zero values")
             if not is_representable(a, dtype):
                 _fail(f"weights[{i}].{k}", f"values exactly representable in {dtype}", "values that round")
-            arrays[k] = a
-        out.append(GateWeights(**arrays))
-    return tuple(out)
+    return weights
 
 
 @dataclass(frozen=True)

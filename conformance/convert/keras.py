@@ -37,7 +37,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..case import GateWeights, GRUSpec
+from ..case import GateWeights, GRUSpec, check_weights
 from ..dtypes import DTYPES, is_representable, round_to
 
 FOLDS = ("exact", "round")
@@ -146,15 +146,7 @@ def _check(spec: GRUSpec, weights, cell: bool) -> tuple:
     reason = keras_unsupported(spec, cell)
     if reason:
         raise ValueError(reason)
-    weights = tuple(w if isinstance(w, GateWeights) else GateWeights(*w) for w in weights)
-    n = spec.num_layers * spec.num_directions
-    if len(weights) != n:
-        raise ValueError(f"weights: expected {n} entries (num_layers * num_directions), got {len(weights)}")
-    for i, w in enumerate(weights):
-        I_l = spec.layer_input_size(i // spec.num_directions)
-        if np.shape(w.W) != (3, spec.hidden_size, I_l):
-            raise ValueError(f"weights[{i}].W.shape: expected {(3, spec.hidden_size, I_l)}, got {np.shape(w.W)}")
-    return weights
+    return check_weights(spec, weights)
 
 
 def gru_to_keras(spec: GRUSpec, weights, dtype: str = "float64", fold: str = "exact") -> list[list[np.ndarray]]:

@@ -19,7 +19,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..case import GateWeights, GRUSpec
+from ..case import GateWeights, GRUSpec, check_weights
 
 #: canonical gate index (z=0, r=1, n=2) of each torch gate block, in torch order r, z, n.
 TORCH_ORDER = (1, 0, 2)
@@ -57,19 +57,9 @@ def _check(spec: GRUSpec, weights, cell: bool) -> tuple:
     reason = torch_unsupported(spec, cell)
     if reason:
         raise ValueError(reason)
-    weights = tuple(w if isinstance(w, GateWeights) else GateWeights(*w) for w in weights)
-    n = spec.num_layers * spec.num_directions
-    if len(weights) != n:
-        raise ValueError(f"weights: expected {n} entries (num_layers * num_directions), got {len(weights)}")
-    H = spec.hidden_size
+    weights = check_weights(spec, weights)
     for i, w in enumerate(weights):
-        shapes = {"W": (3, H, spec.layer_input_size(i // spec.num_directions)), "U": (3, H, H),
-                  "bW": (3, H), "bU": (3, H)}
-        for k, shape in shapes.items():
-            a = np.asarray(getattr(w, k))
-            if a.shape != shape:
-                raise ValueError(f"weights[{i}].{k}.shape: expected {shape}, got {a.shape}")
-        if not spec.bias and (np.any(np.asarray(w.bW) != 0) or np.any(np.asarray(w.bU) != 0)):
+        if not spec.bias and (np.any(w.bW != 0) or np.any(w.bU != 0)):
             raise ValueError(f"weights[{i}]: bias=False but the biases are not zero; torch would drop them")
     return weights
 
