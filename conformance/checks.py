@@ -24,7 +24,7 @@ from .casefile import save_case
 from .compare import Comparison, compare
 from .diagnosis import Diagnosis, Observation, diagnose
 from .execute import DEFAULT_TIMEOUT, Fault, run_safely
-from .features import Feature, unsupported_reason
+from .features import FEATURES, Feature, unsupported_reason
 from .features import feature as get_feature
 from .profiles import Profile, get_profile
 from .strategies import gru_cases, probe_case
@@ -152,7 +152,7 @@ def _save(result: FeatureResult, ref: str, case: GRUCase):
     result.replay = f"gru-conformance replay {ref} {path}"
 
 
-def _deterministic(adapter, case, first: CaseVerdict, caps, timeout) -> Optional[Fault]:
+def _deterministic(adapter, case, first: CaseVerdict, timeout) -> Optional[Fault]:
     again = run_safely(adapter, case, timeout)[0]
     if again is None or first.actual is None:
         return None
@@ -189,7 +189,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         v = verify(adapter, case, capabilities=caps, timeout=timeout)
         res.examples += 1
         if v.passed and res.examples == 1:
-            fault = _deterministic(adapter, case, v, caps, timeout)
+            fault = _deterministic(adapter, case, v, timeout)
             if fault:
                 v = CaseVerdict(case, fault=fault, padding=caps.padding)
         if v.passed:
@@ -223,6 +223,4 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
 
 
 def supported_features(caps: Capabilities) -> list:
-    from .features import FEATURES
-
     return [f.name for f in FEATURES if f.supported(caps)]
