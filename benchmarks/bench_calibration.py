@@ -16,14 +16,14 @@ import time
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 
-from conformance.adapters import BUILTINS
+from conformance.builtins import BY_NAME as BUILTINS
+from conformance.canonical import oracle
 from conformance.checks import verify
 from conformance.compare import compare
 from conformance.loader import load_adapter
 from conformance.profiles import get_profile
 from conformance.strategies import gru_cases
 from conformance.tolerance import tolerance
-from conformance.variants import oracle_with
 
 
 def calibrate(adapter, dtype: str, n: int, profile) -> dict:
@@ -71,10 +71,10 @@ def sensitivity(n: int = 300, profile="ci") -> float:
     for rel in (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6):
         hits = 0
         for case in cases:
-            expected = oracle_with(case)
+            expected = oracle(case)
             params = [tuple(np.array(a) for a in w) for w in case.weights]
             params[0][3][1, 0] *= 1 + rel  # b_Ur, unit 0, layer 0
-            planted = oracle_with(case, params=params)
+            planted = oracle(case, params=params)
             hits += not compare(case, expected, planted, tolerance(case, expected)).passed
         caught[rel] = hits / len(cases)
     return caught

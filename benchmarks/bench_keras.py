@@ -70,8 +70,8 @@ def measure(label: str, per_feature: int) -> dict:
     """One variant, in this process: its stream and cached figures."""
     from functools import partial
 
-    from conformance.adapters import keras_gru
     from conformance.checks import verify
+    from conformance.frameworks.keras import adapters as keras_gru
 
     cls, kwargs = VARIANTS[label]
     make = partial(getattr(keras_gru, cls), **kwargs)

@@ -23,13 +23,13 @@ import time
 from functools import partial
 
 import numpy as np
+from conformance.frameworks.onnx.export import KerasExportGRU, TorchExportGRU
 
-from conformance.adapters.onnx_export import KerasExportGRU, TorchExportGRU
-from conformance.adapters.onnx_node import OnnxRuntimeGRU
-from conformance.adapters.onnx_reference import OnnxReferenceGRU
 from conformance.case import Activation, GRUCase, GRUSpec
 from conformance.checks import verify
-from conformance.strategies import case_values
+from conformance.frameworks.onnx.node import OnnxRuntimeGRU
+from conformance.frameworks.onnx.reference import OnnxReferenceGRU
+from conformance.values import case_values
 
 TARGET = 300  # examples per second, for the hand-built node on onnxruntime
 

@@ -21,10 +21,10 @@ from functools import partial
 import numpy as np
 import torch
 
-from conformance.adapters.torch_gru import TorchGRU, TorchGRUBatchFirst, TorchGRUCell
 from conformance.case import GRUCase, GRUSpec
 from conformance.checks import verify
-from conformance.strategies import case_values
+from conformance.frameworks.torch.adapters import TorchGRU, TorchGRUCell
+from conformance.values import case_values
 
 TARGET = 500  # examples per second
 
@@ -71,7 +71,7 @@ def main() -> None:
           f"(cpu: per CPU second of this process, less sensitive to other load); target >= {TARGET} for verify")
     print(f"{'adapter':28s} {'run':>7s} {'verify':>7s} {'verify cpu':>11s} {'run, no cache':>14s} "
           f"{'verify, no cache':>17s}")
-    for make in (TorchGRU, TorchGRUBatchFirst, TorchGRUCell):
+    for make in (TorchGRU, partial(TorchGRU, batch_first=True), TorchGRUCell):
         cached, uncached = make(), make(cache=False)
         cases = make_cases(cached.capabilities(), args.cases)
         assert all(verify(cached, c).passed for c in cases), "a benchmark case fails: fix that first"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from conformance.adapters import BUILTINS
+from conformance.builtins import BY_NAME as BUILTINS
 from conformance.checks import check_feature, supported_features, verify
 from conformance.loader import load_adapter
 from conformance.mutants import BUGS, MutantGRU

@@ -17,26 +17,23 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from .adapter import Capabilities
-from .adapters.reference import oracle
+from .bugclasses import BugClass
+from .canonical import oracle
 from .case import GRUCase, GRUResult
 from .casefile import save_case
 from .compare import Comparison, compare
+from .contract import Capabilities, adapter_ref
 from .diagnosis import Diagnosis, Observation, diagnose
 from .execute import DEFAULT_TIMEOUT, Fault, run_safely
 from .features import FEATURES, Feature, unsupported_reason
 from .features import feature as get_feature
 from .profiles import Profile, get_profile
+from .status import Status
 from .strategies import gru_cases, probe_case
 from .tolerance import tolerance
 
+#: where minimal failing cases are saved when the caller names no directory; this variable overrides it
 CASE_DIR_ENV = "GRU_CONFORMANCE_CASE_DIR"
-
-
-def adapter_ref(adapter) -> str:
-    """How to name an adapter on the command line: its registry name or MODULE:ATTR."""
-    ref = getattr(adapter, "ref", None)
-    return ref or f"{type(adapter).__module__}:{type(adapter).__qualname__}"
 
 
 @dataclass
@@ -92,7 +89,7 @@ def verify(adapter, case: GRUCase, *, capabilities: Capabilities | None = None,
 class FeatureResult:
     adapter: str
     feature: str
-    status: str  # pass, fail, unsupported
+    status: Status
     examples: int = 0  # examples run, shrinking included
     first_failure_at: Optional[int] = None  # examples run up to the first failure
     max_ulp: float = 0.0
@@ -107,30 +104,14 @@ class FeatureResult:
     @property
     def bug_classes(self) -> list:
         if self.verdict and self.verdict.fault:
-            return [f"adapter fault ({self.verdict.fault.kind})"]
+            return [f"{BugClass.ADAPTER_FAULT} ({self.verdict.fault.kind})"]
         return self.diagnosis.bug_classes if self.diagnosis else []
 
     def report(self) -> str:
-        head = f"{self.adapter} / {self.feature}: {self.status.upper()}"
-        if self.status == "unsupported":
-            return f"{head} ({self.reason})"
-        if self.status == "pass":
-            return f"{head} on {self.examples} examples, max {self.max_ulp:.3g} ULP, " \
-                   f"max error/tolerance {self.max_ratio:.3g}"
-        v = self.verdict
-        if v is None:  # an error outside any case: the reason says what happened
-            return f"{head} ({self.reason})"
-        lines = [head, f"  implementation: {self.adapter}", f"  minimal case: {v.case.describe()}"]
-        if v.fault:
-            lines.append(f"  adapter fault: {v.fault}")
-        else:
-            lines += ["  " + line for line in str(v.comparison).splitlines()]
-            lines.append("  diagnosis:")
-            lines += ["    " + line for line in str(self.diagnosis).splitlines()]
-        lines += [f"  found after {self.examples} examples"] + [f"  note: {n}" for n in self.notes]
-        if self.replay:
-            lines.append(f"  replay: {self.replay}")
-        return "\n".join(lines)
+        """The full text of this result (conformance.report.text.describe)."""
+        from .report.text import describe  # the renderer reads results: imported when used
+
+        return describe(self)
 
 
 class _Failed(Exception):
@@ -141,13 +122,13 @@ class _Hung(BaseException):
     """Not an Exception: Hypothesis must stop at once rather than shrink a hang."""
 
 
-def _case_dir() -> Path:
+def default_case_dir() -> Path:
     return Path(os.environ.get(CASE_DIR_ENV) or Path(tempfile.gettempdir()) / "gru-conformance-cases")
 
 
-def _save(result: FeatureResult, ref: str, case: GRUCase):
+def _save(result: FeatureResult, ref: str, case: GRUCase, case_dir):
     name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{ref}-{result.feature}")
-    path = save_case(case, _case_dir() / f"{name}.npz")
+    path = save_case(case, Path(case_dir or default_case_dir()) / f"{name}.npz")
     result.case_file = str(path)
     result.replay = f"gru-conformance replay {ref} {path}"
 
@@ -166,10 +147,12 @@ def _deterministic(adapter, case, first: CaseVerdict, timeout) -> Optional[Fault
 
 def check_feature(adapter, feature: str | Feature, profile: Profile | str | None = None, *,
                   timeout: float = DEFAULT_TIMEOUT, ref: str | None = None,
-                  capabilities: Capabilities | None = None, seed: int | None = None) -> FeatureResult:
+                  capabilities: Capabilities | None = None, seed: int | None = None,
+                  case_dir=None) -> FeatureResult:
     """Search for a case with ``feature`` on which ``adapter`` disagrees with the oracle.
 
-    ``seed`` replaces the profile's derandomized search with a seeded random one (soak runs).
+    ``seed`` replaces the profile's derandomized search with a seeded random one (soak runs);
+    the minimal failing case is saved in ``case_dir`` (default: default_case_dir()).
     """
     feat = feature if isinstance(feature, Feature) else get_feature(feature)
     p = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -177,8 +160,8 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     ref = ref or adapter_ref(adapter)
     name = getattr(adapter, "name", ref)
     if not feat.supported(caps):
-        return FeatureResult(name, feat.name, "unsupported", reason=unsupported_reason(caps, feat))
-    res = FeatureResult(name, feat.name, "pass")
+        return FeatureResult(name, feat.name, Status.UNSUPPORTED, reason=unsupported_reason(caps, feat))
+    res = FeatureResult(name, feat.name, Status.PASS)
     failures: list = []
 
     @settings(max_examples=p.max_examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
@@ -212,13 +195,13 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     if not failures:
         return res
     minimal = failures[-1]  # Hypothesis replays the minimal failing example last
-    res.status, res.verdict = "fail", minimal
+    res.status, res.verdict = Status.FAIL, minimal
     res.max_ulp = minimal.comparison.max_ulp if minimal.comparison else float("nan")
     res.max_ratio = minimal.comparison.ratio if minimal.comparison else float("nan")
     if minimal.fault is None:
         probe = verify(adapter, probe_case(minimal.case, caps), capabilities=caps, timeout=timeout)
         res.diagnosis = minimal.diagnose(probe)
-    _save(res, ref, minimal.case)
+    _save(res, ref, minimal.case, case_dir)
     return res
 
 

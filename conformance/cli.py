@@ -15,23 +15,22 @@ import argparse
 import os
 import sys
 import warnings
-from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .adapters import BUILTINS
+from .builtins import BY_NAME as BUILTINS
 from .casefile import load_case
 from .checks import CASE_DIR_ENV, verify
+from .contract import graph_summary
 from .execute import DEFAULT_TIMEOUT
 from .expected import GRUConformanceWarning, expected_failures
 from .features import FEATURES
-from .loader import AdapterLoadError, load_adapter
+from .loader import AdapterLoadError, builtins, load, load_adapter
 from .profiles import PROFILES, get_profile
-from .registry import builtins, load
-from .report import AdapterRun, cell, graph_summary, run_checks, write_json
-from .report_console import Output
-from .report_markdown import write_markdown
+from .report.console import Output
+from .report.markdown import write_markdown
+from .report.run import AdapterRun, run_checks, write_json
+from .report.text import cell, matrix_rows, summary_rows, verdict_line
 
 CONFORMANT, NOT_CONFORMANT, USAGE = 0, 1, 2
 FEATURE_NAMES = [f.name for f in FEATURES]
@@ -143,29 +142,6 @@ def _expected(adapter, out: Output):
     return declared
 
 
-def _summary(out: Output, run: AdapterRun):
-    rows = []
-    for r in run.results:
-        if r.status == "pass":
-            detail = f"max error/tolerance {r.max_ratio:.3g}"
-        elif r.status == "fail":
-            detail = r.verdict.case.describe() if r.verdict else ""
-        else:
-            detail = r.reason
-        if r.feature in run.expected:
-            detail = f"expected failure: {run.expected[r.feature]}"
-        rows.append([r.feature, run.cell(r), r.examples, detail])
-    out.table(f"{run.name}: conformance summary", ["feature", "result", "examples", "minimal case / reason"], rows)
-
-
-def _verdict(run: AdapterRun) -> str:
-    n = Counter(run.outcome(r) for r in run.results)
-    if run.conformant:
-        xfail = f", {n['xfail']} expected failures" if n["xfail"] else ""
-        return f"{run.name}: CONFORMANT ({n['pass']} supported features pass{xfail}, {n['unsupported']} unsupported)"
-    return f"{run.name}: NOT CONFORMANT: " + ", ".join(f"{r.feature} ({run.cell(r)})" for r in run.failures)
-
-
 def cmd_check(args, out: Output) -> int:
     adapter = _load(args.adapter, out)
     if adapter is None:
@@ -184,8 +160,9 @@ def cmd_check(args, out: Output) -> int:
     for r in run.failures:
         out.print(run.describe(r))
         out.print()
-    _summary(out, run)
-    out.print(_verdict(run))
+    out.table(f"{run.name}: conformance summary", ["feature", "result", "examples", "minimal case / reason"],
+              summary_rows(run))
+    out.print(verdict_line(run))
     if args.json:
         out.note(f"wrote {write_json([run], profile, args.json)}")
     if args.markdown:
@@ -219,24 +196,9 @@ def cmd_replay(args, out: Output) -> int:
     return CONFORMANT if v.passed else NOT_CONFORMANT
 
 
-@contextmanager
-def _case_dir(path: Path):
-    """Save the minimal failing cases inside the report directory, unless the user chose a place."""
-    old = os.environ.get(CASE_DIR_ENV)
-    if old is None:
-        os.environ[CASE_DIR_ENV] = str(path)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(CASE_DIR_ENV, None)
-
-
 def _matrix(out: Output, runs: list):
-    shown = [r for r in runs if r.unavailable is None]
-    rows = [[f.name] + [next((r.cell(x) for x in r.results if x.feature == f.name), "not run") for r in shown]
-            for f in FEATURES]
-    out.table("Conformance matrix", ["feature"] + [r.name for r in shown], rows)
+    header, rows = matrix_rows(runs)
+    out.table("Conformance matrix", header, [[feature] + [t for t, _ in cells] for feature, cells in rows])
     for r in runs:
         if r.unavailable is not None:
             out.print(f"{r.name}: unavailable ({r.unavailable})")
@@ -259,13 +221,15 @@ def cmd_report(args, out: Output) -> int:
         return USAGE
     ready = [e for e in entries if e.available]
     runs = []
-    with _case_dir(out_dir / "cases"), out.progress(len(ready) * len(FEATURES)) as step:
+    # the minimal failing cases go inside the report directory, unless the user chose a place
+    case_dir = None if os.environ.get(CASE_DIR_ENV) else out_dir / "cases"
+    with out.progress(len(ready) * len(FEATURES)) as step:
         for e in entries:
             if not e.available:
                 runs.append(AdapterRun(e.name, e.ref, unavailable=e.reason))
                 continue
             a = e.adapter
-            results = run_checks(a, None, profile, timeout=args.timeout, ref=e.name,
+            results = run_checks(a, None, profile, timeout=args.timeout, ref=e.name, case_dir=case_dir,
                                  **_progress_callbacks(step, a.name, expected[e.name]))
             runs.append(AdapterRun(a.name, e.name, results, expected=expected[e.name], graph_summary=graph_summary(a)))
     _plots(args, out, runs, entries, out_dir)
@@ -284,7 +248,7 @@ def cmd_report(args, out: Output) -> int:
 
 
 def _plots(args, out: Output, runs, entries, out_dir: Path):
-    from .report_plots import matplotlib_missing, plot_errors
+    from .report.plots import matplotlib_missing, plot_errors
 
     if args.no_plots:
         return

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bugclasses import BugClass
+from .canonical import oracle
 from .case import GRUCase, GRUResult
 from .compare import compare, valid_mask
 from .dtypes import EPS
 from .tolerance import SAFETY
-from .variants import VARIANTS, oracle_with
+from .variants import VARIANTS
 
 MAX_PARAMETERS = 4000  # the single-parameter search runs the oracle once per parameter
 
@@ -30,7 +32,7 @@ MAX_PARAMETERS = 4000  # the single-parameter search runs the oracle once per pa
 @dataclass(frozen=True)
 class Explanation:
     name: str
-    bug_class: str
+    bug_class: BugClass
     description: str
 
     def __str__(self):
@@ -62,7 +64,7 @@ def _precision(case, expected, actual, tol, padding):
     for dtype in ("float32", "float16", "bfloat16"):
         scale = EPS[dtype] / EPS[case.dtype] / SAFETY
         if EPS[dtype] > EPS[case.dtype] and _matches(case, expected, actual, tol * scale, padding):
-            return Explanation("precision-" + dtype, "precision",
+            return Explanation("precision-" + dtype, BugClass.PRECISION,
                                f"errors no larger than computing in {dtype} would give "
                                f"(reduced precision or an approximate activation)")
     return None
@@ -94,7 +96,7 @@ def _single_parameter(case, expected, actual, tol, padding):
             for idx in np.ndindex(p[k].shape):
                 step = 1e-7 * max(1.0, abs(p[k][idx]))
                 p[k][idx] += step
-                J = (_flat(case, oracle_with(case, params=params), padding) - base) / step
+                J = (_flat(case, oracle(case, params=params), padding) - base) / step
                 p[k][idx] -= step
                 jj = float(J @ J)
                 if jj > 0:
@@ -105,10 +107,10 @@ def _single_parameter(case, expected, actual, tol, padding):
         original = params[i][k][idx]
         for _ in range(6):
             params[i][k][idx] = original + delta
-            out = oracle_with(case, params=params)
+            out = oracle(case, params=params)
             delta += float(J @ (target - _flat(case, out, padding))) / float(J @ J)
         params[i][k][idx] = original + delta
-        out = oracle_with(case, params=params)
+        out = oracle(case, params=params)
         params[i][k][idx] = original
         if _matches(case, out, actual, tol, padding):
             return _one_parameter_explanation(case, i, k, idx, delta, original)
@@ -121,7 +123,7 @@ def _one_parameter_explanation(case, i, k, idx, delta, value):
     gate, unit = "zrn"[idx[0]], idx[1]
     col = f", column {idx[2]}" if len(idx) == 3 else ""
     rel = f" (relative {delta / value:+.2g})" if value else ""
-    return Explanation("one-parameter", "weights",
+    return Explanation("one-parameter", BugClass.WEIGHTS,
                        f"one parameter changed: {name}_{gate}[unit {unit}{col}] of layer {i // D}, direction {i % D} "
                        f"off by {delta:+.3g}{rel}")
 

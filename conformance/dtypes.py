@@ -62,3 +62,29 @@ def ulp(a, dtype: str) -> np.ndarray:
     """The spacing of ``dtype`` at max(|a|, ULP_FLOOR)."""
     m = np.maximum(np.abs(np.asarray(a, dtype=np.float64)), ULP_FLOOR)
     return EPS[dtype] * np.exp2(np.floor(np.log2(m)))
+
+
+# -- how implementations hand dtypes over ------------------------------------------------------
+
+#: the NumPy dtype a result comes back in: NumPy has no bfloat16, so bfloat16 values come back
+#: as float32 (every bfloat16 value is exact in float32). This is the one place that says so.
+RESULT_DTYPE = {"float64": "float64", "float32": "float32", "float16": "float16", "bfloat16": "float32"}
+
+
+def accepted_result_dtypes(dtype: str) -> tuple:
+    """The NumPy dtypes a result of a ``dtype`` case may have."""
+    return tuple(dict.fromkeys((dtype, RESULT_DTYPE[dtype]))) if dtype == "bfloat16" else (dtype,)
+
+
+def result_array(a, dtype: str) -> np.ndarray:
+    """A new NumPy array (no aliasing) in the result dtype of a ``dtype`` case."""
+    return np.array(np.asarray(a), dtype=RESULT_DTYPE[check_dtype(dtype)], copy=True)
+
+
+def numpy_dtype(dtype: str):
+    """The NumPy dtype for feeding ``dtype`` values to a framework: ml_dtypes' bfloat16 for bfloat16."""
+    if check_dtype(dtype) == "bfloat16":
+        import ml_dtypes  # shipped with every framework that has bfloat16 (JAX, TensorFlow, onnx)
+
+        return ml_dtypes.bfloat16
+    return np.dtype(dtype)

@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from .case import GRUCase, GRUResult
+from .dtypes import accepted_result_dtypes
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -98,10 +99,6 @@ def _call(adapter, case, timeout):
     return box["result"], None
 
 
-def _accepted_dtypes(dtype: str) -> tuple:
-    return ("bfloat16", "float32") if dtype == "bfloat16" else (dtype,)
-
-
 def run_safely(adapter, case: GRUCase, timeout: float = DEFAULT_TIMEOUT) -> tuple[Optional[GRUResult], Optional[Fault]]:
     """Run ``adapter`` on a private copy of ``case``; return (result, None) or (None, fault)."""
     private = _private_copy(case)
@@ -124,7 +121,7 @@ def run_safely(adapter, case: GRUCase, timeout: float = DEFAULT_TIMEOUT) -> tupl
             return None, Fault("bad-result", f"{name} is a {type(raw).__name__}, expected a numpy array")
         if raw.shape != shape:
             return None, Fault("wrong-shape", f"{name} has shape {raw.shape}, expected {shape}")
-        if raw.dtype.name not in _accepted_dtypes(case.dtype):
+        if raw.dtype.name not in accepted_result_dtypes(case.dtype):
             return None, Fault("wrong-dtype", f"{name} has dtype {raw.dtype.name}, expected {case.dtype}")
         for input_name, a in _arrays(private):
             if np.shares_memory(raw, a):

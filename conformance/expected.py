@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 
+from .contract import expected_failed_checks
 from .features import BY_NAME
 from .loader import AdapterLoadError
 
@@ -21,11 +22,8 @@ class GRUConformanceWarning(UserWarning):
 
 def expected_failures(adapter) -> dict:
     """The adapter's declared expected failures, validated: {feature: reason}."""
-    declared = getattr(adapter, "expected_failed_checks", None) or {}
-    if callable(declared):
-        declared = declared()
     out = {}
-    for feature, reason in dict(declared).items():
+    for feature, reason in expected_failed_checks(adapter).items():
         if not isinstance(reason, str) or not reason.strip():
             raise AdapterLoadError(f"{adapter.name}: expected failure {feature!r} needs a reason (a non-empty string)")
         if feature not in BY_NAME:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .adapter import Capabilities
+from .contract import Capabilities
 from .dtypes import DTYPES
 
 

@@ -1,8 +1,13 @@
-"""Load an adapter named as a built-in or as MODULE:ATTR (a class, an instance or a factory).
+"""Load an adapter named as a built-in or as MODULE:ATTR (a class, an instance or a factory),
+and tell which built-ins this environment can run, and why the others cannot.
 
 MODULE is a dotted module name, looked up on sys.path and then in the current directory
 (as ``python -m`` would), or a path to a .py file, so ``examples/my_gru.py:MyAdapter``
 works from the command line and from pytest without installing anything.
+
+A built-in is unavailable when its framework is missing or fails to import, or when the
+process is set up for another one (Keras's backend); that is a fact about the environment,
+reported next to the results, never a failure of the GRU.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import importlib.util
 import inspect
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
-from .adapter import Capabilities
-from .adapters import BUILTINS
+from .builtins import BY_NAME, Builtin
+from .contract import Capabilities
 
 
 class AdapterLoadError(ValueError):
@@ -64,7 +71,7 @@ def _import(module_name: str):
 
 def _resolve(ref: str):
     if ":" not in ref:
-        raise AdapterLoadError(f"{ref!r}: expected a built-in name ({', '.join(BUILTINS)}), MODULE:ATTR "
+        raise AdapterLoadError(f"{ref!r}: expected a built-in name ({', '.join(BY_NAME)}), MODULE:ATTR "
                                f"or path/to/file.py:ATTR")
     module_name, _, attr = ref.rpartition(":")
     try:
@@ -84,9 +91,21 @@ def _is_adapter(obj) -> bool:
     return all(hasattr(obj, a) for a in ("name", "capabilities", "run")) and not inspect.isclass(obj)
 
 
+def _builtin(entry: Builtin):
+    for k, v in entry.environ.items():
+        os.environ.setdefault(k, v)
+    cls = _resolve(entry.target)
+    try:
+        return cls(**entry.kwargs)
+    except Exception as e:  # noqa: BLE001
+        raise AdapterLoadError(f"{entry.name!r}: {type(e).__name__}: {e}") from e
+
+
 def load_adapter(ref: str):
     """The adapter instance for ``ref``; raises AdapterLoadError with the reason otherwise."""
-    obj = _resolve(BUILTINS.get(ref, ref))
+    obj = _builtin(BY_NAME[ref]) if ref in BY_NAME else _resolve(ref)
+    if ref in BY_NAME and getattr(obj, "name", ref) != ref:
+        raise AdapterLoadError(f"built-in {ref!r} built an adapter named {obj.name!r}: one name is required")
     if not _is_adapter(obj):
         if not callable(obj):
             raise AdapterLoadError(f"{ref!r} is a {type(obj).__name__}, not an adapter, class or factory")
@@ -108,3 +127,45 @@ def load_adapter(ref: str):
         except AttributeError:
             pass
     return obj
+
+
+@dataclass
+class Entry:
+    """A name given by the user, loaded where possible."""
+
+    name: str  # the name given on the command line
+    ref: str  # "module:Class" of a built-in, or the MODULE:ATTR given
+    adapter: Optional[object] = None
+    reason: Optional[str] = None  # why it is unavailable
+
+    @property
+    def available(self) -> bool:
+        return self.adapter is not None
+
+
+def _missing_module(e: BaseException) -> Optional[str]:
+    while e is not None:
+        if isinstance(e, ModuleNotFoundError) and e.name:
+            return e.name.partition(".")[0]
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def unavailable_reason(e: BaseException) -> str:
+    """A short reason: "torch is not installed", or the loader's own message."""
+    missing = _missing_module(e)
+    return f"{missing} is not installed" if missing else str(e)
+
+
+def load(name: str) -> Entry:
+    """Load a built-in name or MODULE:ATTR; an Entry with the reason if it cannot be loaded."""
+    ref = BY_NAME[name].target if name in BY_NAME else name
+    try:
+        return Entry(name, ref, adapter=load_adapter(name))
+    except AdapterLoadError as e:
+        return Entry(name, ref, reason=unavailable_reason(e) if name in BY_NAME else str(e))
+
+
+def builtins(names=None) -> list:
+    """Every built-in adapter (or those named), loaded where possible."""
+    return [load(n) for n in (names or list(BY_NAME))]

@@ -12,45 +12,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .adapter import Capabilities
+from .bugclasses import BugClass
 from .case import GRUCase, GRUResult
+from .contract import Capabilities
 
 
 @dataclass(frozen=True)
 class Bug:
     name: str
-    bug_class: str
+    bug_class: BugClass
     story: str
 
 
 BUGS = (
-    Bug("gates-rz", "gate order", "PyTorch's r,z,n blocks read as z,r,n"),
-    Bug("gates-nzr", "gate order", "gate blocks read in a rotated order n,z,r"),
-    Bug("gates-zn", "gate order", "the z and n blocks swapped"),
-    Bug("bUn-folded", "bias placement", "b_Un added with the input bias, outside the reset"),
-    Bug("bU-dropped", "bias placement", "the recurrent biases never loaded"),
-    Bug("bW-dropped", "bias placement", "the input biases never loaded"),
-    Bug("reset-before", "reset position", "always resets before the recurrent matmul"),
-    Bug("reset-after", "reset position", "always resets after the recurrent matmul"),
-    Bug("update-1-z", "update convention", "h' = (1-z)*h + z*n"),
-    Bug("state-not-carried", "state carry", "h starts from zeros at every step"),
-    Bug("h0-ignored", "initial state", "h0 accepted but never used"),
-    Bug("layers-share-h0", "stacked layers", "every layer starts from layer 0's h0"),
-    Bug("reverse-ignores-lengths", "reverse direction and padding", "reverse starts at T-1 for every row"),
-    Bug("padding-carried", "reverse direction and padding", "y past a length repeats the last output"),
-    Bug("reverse-not-realigned", "time alignment", "reverse outputs stored in processing order"),
-    Bug("outputs-shifted", "time alignment", "y[t] is written before the step instead of after"),
-    Bug("hn-last-step", "final state", "h_n read from y at t=T-1, padding included"),
-    Bug("hn-direction-major", "final state", "h_n stacked direction-major"),
-    Bug("halves-swapped", "output layout", "y concatenated [reverse, forward]"),
-    Bug("row0-length", "batching", "lengths[0] used for the whole batch"),
-    Bug("U-transposed", "weight layout", "h @ U instead of h @ U.T"),
-    Bug("fg-swapped", "activations", "tanh on the gates and sigmoid on the candidate"),
-    Bug("hard-sigmoid", "activations", "Keras 2's hard_sigmoid on the gates"),
-    Bug("float16-compute", "precision", "all arithmetic in float16"),
-    Bug("tanh-float16", "precision", "a low-accuracy tanh (evaluated in float16)"),
-    Bug("bias-off", "weights", "one recurrent bias off by 0.1%"),
-    Bug("weight-off", "weights", "one recurrent weight off by 0.1%"),
+    Bug("gates-rz", BugClass.GATE_ORDER, "PyTorch's r,z,n blocks read as z,r,n"),
+    Bug("gates-nzr", BugClass.GATE_ORDER, "gate blocks read in a rotated order n,z,r"),
+    Bug("gates-zn", BugClass.GATE_ORDER, "the z and n blocks swapped"),
+    Bug("bUn-folded", BugClass.BIAS_PLACEMENT, "b_Un added with the input bias, outside the reset"),
+    Bug("bU-dropped", BugClass.BIAS_PLACEMENT, "the recurrent biases never loaded"),
+    Bug("bW-dropped", BugClass.BIAS_PLACEMENT, "the input biases never loaded"),
+    Bug("reset-before", BugClass.RESET_POSITION, "always resets before the recurrent matmul"),
+    Bug("reset-after", BugClass.RESET_POSITION, "always resets after the recurrent matmul"),
+    Bug("update-1-z", BugClass.UPDATE_CONVENTION, "h' = (1-z)*h + z*n"),
+    Bug("state-not-carried", BugClass.STATE_CARRY, "h starts from zeros at every step"),
+    Bug("h0-ignored", BugClass.INITIAL_STATE, "h0 accepted but never used"),
+    Bug("layers-share-h0", BugClass.STACKED_LAYERS, "every layer starts from layer 0's h0"),
+    Bug("reverse-ignores-lengths", BugClass.REVERSE_AND_PADDING, "reverse starts at T-1 for every row"),
+    Bug("padding-carried", BugClass.REVERSE_AND_PADDING, "y past a length repeats the last output"),
+    Bug("reverse-not-realigned", BugClass.TIME_ALIGNMENT, "reverse outputs stored in processing order"),
+    Bug("outputs-shifted", BugClass.TIME_ALIGNMENT, "y[t] is written before the step instead of after"),
+    Bug("hn-last-step", BugClass.FINAL_STATE, "h_n read from y at t=T-1, padding included"),
+    Bug("hn-direction-major", BugClass.FINAL_STATE, "h_n stacked direction-major"),
+    Bug("halves-swapped", BugClass.OUTPUT_LAYOUT, "y concatenated [reverse, forward]"),
+    Bug("row0-length", BugClass.BATCHING, "lengths[0] used for the whole batch"),
+    Bug("U-transposed", BugClass.WEIGHT_LAYOUT, "h @ U instead of h @ U.T"),
+    Bug("fg-swapped", BugClass.ACTIVATIONS, "tanh on the gates and sigmoid on the candidate"),
+    Bug("hard-sigmoid", BugClass.ACTIVATIONS, "Keras 2's hard_sigmoid on the gates"),
+    Bug("float16-compute", BugClass.PRECISION, "all arithmetic in float16"),
+    Bug("tanh-float16", BugClass.PRECISION, "a low-accuracy tanh (evaluated in float16)"),
+    Bug("bias-off", BugClass.WEIGHTS, "one recurrent bias off by 0.1%"),
+    Bug("weight-off", BugClass.WEIGHTS, "one recurrent weight off by 0.1%"),
 )
 
 BY_NAME = {b.name: b for b in BUGS}

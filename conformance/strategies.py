@@ -7,13 +7,8 @@ per second, seeded values run about five times faster (see benchmarks/bench_gene
 the price is that values shrink only by changing seed, not towards simple numbers.
 A minimal *shape* is what makes a failure legible, so that is the trade taken.
 
-Scaling. Weights are N(0, 1/fan_in) (W: fan_in = I_l, U: fan_in = H), biases N(0, 0.5^2),
-x ~ N(0, 1), h0 ~ U(-0.9, 0.9); so a pre-activation has a standard deviation near 1.3:
-the gates are neither saturated (|a| >> 3) nor linear (|a| << 0.5). One case in eight is
-drawn "saturating", with every weight and bias scaled by 6. Every value has a magnitude
-floor (weights and biases never zero, b_Un included; h0 never zero), gates and both
-bias vectors come from independent draws (so they are distinct and W is not symmetric),
-and every value is rounded to the case dtype, so the oracle sees the exact same numbers.
+Values (weights, x, h0) and their scaling are conformance.values'; one case in eight is
+drawn "saturating".
 """
 
 from __future__ import annotations
@@ -25,44 +20,14 @@ from hypothesis.extra import numpy as hnp
 
 from references.activations import USES_ALPHA, USES_BETA
 
-from .adapter import Capabilities
-from .adapters.reference import oracle
-from .case import SIGMOID, TANH, Activation, GateWeights, GRUCase, GRUSpec
-from .dtypes import round_to
+from .canonical import oracle
+from .case import SIGMOID, TANH, Activation, GRUCase, GRUSpec
+from .contract import Capabilities
 from .profiles import Profile, get_profile
+from .values import case_values
 
-SATURATION_SCALE = 6.0
 #: exactly representable alpha/beta values, in every dtype.
 PARAMS = (0.25, 0.5, 1.5, 2.0)
-
-
-def _floored(rng, shape, std, floor_frac=0.05):
-    v = rng.standard_normal(shape) * std
-    floor = floor_frac * std
-    return np.where(v >= 0, np.maximum(v, floor), np.minimum(v, -floor))
-
-
-def case_values(spec: GRUSpec, T: int, B: int, dtype: str, seed: int, *, h0: bool, saturating: bool):
-    """Weights, x and h0 for a structure, from a seed (see the module docstring)."""
-    rng = np.random.default_rng(seed)
-    s = SATURATION_SCALE if saturating else 1.0
-    H, D = spec.hidden_size, spec.num_directions
-    weights = []
-    for i in range(spec.num_layers * D):
-        I_l = spec.layer_input_size(i // D)
-        W = _floored(rng, (3, H, I_l), s / np.sqrt(I_l))
-        U = _floored(rng, (3, H, H), s / np.sqrt(H))
-        if spec.bias:
-            bW, bU = _floored(rng, (3, H), 0.5 * s), _floored(rng, (3, H), 0.5 * s)
-        else:
-            bW, bU = np.zeros((3, H)), np.zeros((3, H))
-        weights.append(GateWeights(*(round_to(a, dtype) for a in (W, U, bW, bU))))
-    x = round_to(rng.standard_normal((T, B, spec.input_size)), dtype)
-    h = None
-    if h0:
-        mag = rng.uniform(0.05, 0.9, (spec.num_layers * D, B, H))
-        h = round_to(mag * rng.choice([-1.0, 1.0], mag.shape), dtype)
-    return weights, x, h
 
 
 def _flag(draw, forced, allowed: bool, one_in: int = 2) -> bool:

@@ -14,8 +14,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-import references
-
+from .bugclasses import BugClass
+from .canonical import oracle
 from .case import GRUCase, GRUResult
 
 GATES = "zrn"
@@ -24,7 +24,7 @@ GATES = "zrn"
 @dataclass(frozen=True)
 class Variant:
     name: str
-    bug_class: str
+    bug_class: BugClass
     description: str  # completes "matches the reference with ..."
     run: Callable[[GRUCase], Optional[GRUResult]]
 
@@ -33,44 +33,9 @@ def _params(case: GRUCase):
     return [tuple(np.array(a) for a in w) for w in case.weights]
 
 
-def oracle_with(case: GRUCase, *, params=None, reset_after=None, h0="case", lengths="case", activations=None,
-                reverse_lengths="same", carry_state=True) -> GRUResult:
-    """The canonical GRU with any of its ingredients replaced; float64, unvalidated."""
-    s = case.spec
-    D, H = s.num_directions, s.hidden_size
-    params = _params(case) if params is None else params
-    reset_after = s.reset_after if reset_after is None else reset_after
-    h0 = case.h0_or_zeros() if isinstance(h0, str) else h0
-    lengths = case.lengths if isinstance(lengths, str) else lengths
-    acts = activations or [(a.name, a.alpha, a.beta) for a in s.activations]
-    f, g = references.activation(*acts[0]), references.activation(*acts[1])
-    T, B = case.T, case.B
-    layer_in, h_n = case.x, np.empty((s.num_layers * D, B, H))
-    for layer in range(s.num_layers):
-        outs = []
-        for d in range(D):
-            i = layer * D + d
-            p = references.Params(*params[i])
-            reverse = s.direction == "reverse" or d == 1
-            lens = None if (reverse and reverse_lengths is None) else lengths
-            kw = dict(reverse=reverse, reset_after=reset_after, f=f, g=g, clip=s.clip)
-            if carry_state:
-                y, h_n[i] = references.gru_direction(layer_in, p, h0[i], lens, **kw)
-            else:  # every step starts again from zeros
-                flat = layer_in.reshape(1, T * B, -1)
-                y = references.gru_direction(flat, p, np.zeros((T * B, H)), None, **kw)[0].reshape(T, B, H)
-                last = np.full(B, T - 1) if lens is None else lens - 1
-                h_n[i] = y[0] if reverse else y[last, np.arange(B)]
-            if lengths is not None:
-                y = y * (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
-            outs.append(y)
-        layer_in = np.concatenate(outs, axis=2)
-    return GRUResult(layer_in, h_n)
-
-
 def _permuted(perm):
     def run(case):
-        return oracle_with(case, params=[tuple(a[list(perm)] for a in p) for p in _params(case)])
+        return oracle(case, params=[tuple(a[list(perm)] for a in p) for p in _params(case)])
     return run
 
 
@@ -83,7 +48,7 @@ def _update_flipped(case):
         for a in (W, U, bW, bU):
             a[0] = -a[0]
         params.append((W, U, bW, bU))
-    return oracle_with(case, params=params)
+    return oracle(case, params=params)
 
 
 def _fold_bUn(case):
@@ -94,23 +59,23 @@ def _fold_bUn(case):
         bW[2] += bU[2]
         bU[2] = 0
         params.append((W, U, bW, bU))
-    return oracle_with(case, params=params)
+    return oracle(case, params=params)
 
 
 def _drop_bU(case):
     if not case.spec.bias:
         return None
-    return oracle_with(case, params=[(W, U, bW, np.zeros_like(bU)) for W, U, bW, bU in _params(case)])
+    return oracle(case, params=[(W, U, bW, np.zeros_like(bU)) for W, U, bW, bU in _params(case)])
 
 
 def _drop_bW(case):
     if not case.spec.bias:
         return None
-    return oracle_with(case, params=[(W, U, np.zeros_like(bW), bU) for W, U, bW, bU in _params(case)])
+    return oracle(case, params=[(W, U, np.zeros_like(bW), bU) for W, U, bW, bU in _params(case)])
 
 
 def _transpose_U(case):
-    return oracle_with(case, params=[(W, U.transpose(0, 2, 1), bW, bU) for W, U, bW, bU in _params(case)])
+    return oracle(case, params=[(W, U.transpose(0, 2, 1), bW, bU) for W, U, bW, bU in _params(case)])
 
 
 def _has_reverse(case):
@@ -120,7 +85,7 @@ def _has_reverse(case):
 def _reverse_ignores_lengths(case):
     if not (_has_reverse(case) and case.ragged):
         return None
-    return oracle_with(case, reverse_lengths=None)
+    return oracle(case, reverse_lengths=None)
 
 
 def _map_reverse_halves(case, res, fn):
@@ -142,12 +107,12 @@ def _reverse_not_realigned(case):
         for b, n in enumerate(lengths):
             out[:n, b] = half[n - 1::-1, b]
         return out
-    return _map_reverse_halves(case, oracle_with(case), flip)
+    return _map_reverse_halves(case, oracle(case), flip)
 
 
 def _outputs_shifted(case):
     """y[t] holds the state *before* consuming x[t] (h0 at the first step)."""
-    s, r = case.spec, oracle_with(case)
+    s, r = case.spec, oracle(case)
     H, D = s.hidden_size, s.num_directions
     y = np.zeros_like(r.y)
     last = (s.num_layers - 1) * D
@@ -168,7 +133,7 @@ def _outputs_shifted(case):
 def _halves_swapped(case):
     if case.spec.direction != "bidirectional":
         return None
-    r, H = oracle_with(case), case.spec.hidden_size
+    r, H = oracle(case), case.spec.hidden_size
     return GRUResult(np.concatenate([r.y[:, :, H:], r.y[:, :, :H]], axis=2), r.h_n)
 
 
@@ -176,7 +141,7 @@ def _hn_direction_major(case):
     s = case.spec
     if s.num_layers == 1 or s.num_directions == 1:
         return None
-    r, L, D = oracle_with(case), s.num_layers, s.num_directions
+    r, L, D = oracle(case), s.num_layers, s.num_directions
     order = [l * D + d for d in range(D) for l in range(L)]  # noqa: E741
     return GRUResult(r.y, r.h_n[order])
 
@@ -184,7 +149,7 @@ def _hn_direction_major(case):
 def _hn_from_last_step(case):
     if not case.ragged or case.spec.direction == "reverse":  # reverse ends at t=0 either way
         return None
-    s, r = case.spec, oracle_with(case)
+    s, r = case.spec, oracle(case)
     H, D = s.hidden_size, s.num_directions
     h_n = r.h_n.copy()
     last = (s.num_layers - 1) * D
@@ -195,11 +160,11 @@ def _hn_from_last_step(case):
 
 
 def _state_not_carried(case):
-    return None if case.T == 1 and case.h0 is None else oracle_with(case, carry_state=False)
+    return None if case.T == 1 and case.h0 is None else oracle(case, carry_state=False)
 
 
 def _h0_ignored(case):
-    return None if case.h0 is None else oracle_with(case, h0=np.zeros_like(case.h0))
+    return None if case.h0 is None else oracle(case, h0=np.zeros_like(case.h0))
 
 
 def _layers_share_h0(case):
@@ -209,24 +174,24 @@ def _layers_share_h0(case):
     h0 = case.h0.copy()
     for i in range(D, len(h0)):
         h0[i] = case.h0[i % D]
-    return oracle_with(case, h0=h0)
+    return oracle(case, h0=h0)
 
 
 def _row0_length(case):
     if not case.ragged or np.all(case.lengths == case.lengths[0]):
         return None
-    return oracle_with(case, lengths=np.full(case.B, case.lengths[0]))
+    return oracle(case, lengths=np.full(case.B, case.lengths[0]))
 
 
 def _lengths_ignored(case):
     """Padded batches fed without lengths: every row runs all T steps, padding included."""
-    return oracle_with(case, lengths=None) if case.ragged else None
+    return oracle(case, lengths=None) if case.ragged else None
 
 
 def _padding_carried(case):
     if not case.ragged or case.spec.direction == "reverse":  # only a forward pass has a "last" output
         return None
-    r = oracle_with(case)
+    r = oracle(case)
     y = r.y.copy()
     s, H = case.spec, case.spec.hidden_size
     for d in range(s.num_directions):
@@ -238,14 +203,14 @@ def _padding_carried(case):
 
 def _fg_swapped(case):
     f, g = case.spec.activations
-    return None if f == g else oracle_with(case, activations=[(g.name, g.alpha, g.beta), (f.name, f.alpha, f.beta)])
+    return None if f == g else oracle(case, activations=[(g.name, g.alpha, g.beta), (f.name, f.alpha, f.beta)])
 
 
 def _hard_sigmoid(case):
     f, g = case.spec.activations
     if f.name != "Sigmoid":
         return None
-    return oracle_with(case, activations=[("HardSigmoid", 0.2, 0.5), (g.name, g.alpha, g.beta)])
+    return oracle(case, activations=[("HardSigmoid", 0.2, 0.5), (g.name, g.alpha, g.beta)])
 
 
 def _perm_name(perm):
@@ -253,43 +218,43 @@ def _perm_name(perm):
 
 
 VARIANTS: tuple = (
-    *(Variant(f"gates-{_perm_name(p)}", "gate order",
+    *(Variant(f"gates-{_perm_name(p)}", BugClass.GATE_ORDER,
               f"the gate blocks read in the order {','.join(_perm_name(p))} instead of z,r,n", _permuted(p))
       for p in itertools.permutations(range(3)) if p != (0, 1, 2)),
-    Variant("reset-flipped", "reset position",
+    Variant("reset-flipped", BugClass.RESET_POSITION,
             "the reset gate applied on the other side of the recurrent matmul "
             "(linear_before_reset / reset_after flipped)",
-            lambda c: oracle_with(c, reset_after=not c.spec.reset_after)),
-    Variant("update-1-z", "update convention", "the update written h' = (1-z)*h + z*n (z and 1-z swapped)",
+            lambda c: oracle(c, reset_after=not c.spec.reset_after)),
+    Variant("update-1-z", BugClass.UPDATE_CONVENTION, "the update written h' = (1-z)*h + z*n (z and 1-z swapped)",
             _update_flipped),
-    Variant("bUn-folded", "bias placement",
+    Variant("bUn-folded", BugClass.BIAS_PLACEMENT,
             "the recurrent candidate bias b_Un folded into the input bias bW_n (outside the reset)", _fold_bUn),
-    Variant("bU-dropped", "bias placement", "the recurrent biases bU dropped", _drop_bU),
-    Variant("bW-dropped", "bias placement", "the input biases bW dropped", _drop_bW),
-    Variant("U-transposed", "weight layout", "each recurrent matrix U transposed", _transpose_U),
-    Variant("reverse-ignores-lengths", "reverse direction and padding",
+    Variant("bU-dropped", BugClass.BIAS_PLACEMENT, "the recurrent biases bU dropped", _drop_bU),
+    Variant("bW-dropped", BugClass.BIAS_PLACEMENT, "the input biases bW dropped", _drop_bW),
+    Variant("U-transposed", BugClass.WEIGHT_LAYOUT, "each recurrent matrix U transposed", _transpose_U),
+    Variant("reverse-ignores-lengths", BugClass.REVERSE_AND_PADDING,
             "the reverse direction starting at t=T-1 (padding included) instead of each sequence's last step",
             _reverse_ignores_lengths),
-    Variant("lengths-ignored", "reverse direction and padding",
+    Variant("lengths-ignored", BugClass.REVERSE_AND_PADDING,
             "the lengths ignored: every sequence run over all T steps, padding included", _lengths_ignored),
-    Variant("padding-carried", "reverse direction and padding",
+    Variant("padding-carried", BugClass.REVERSE_AND_PADDING,
             "the last valid output carried forward past each length instead of zeros", _padding_carried),
-    Variant("reverse-not-realigned", "time alignment",
+    Variant("reverse-not-realigned", BugClass.TIME_ALIGNMENT,
             "the reverse direction's outputs left in processing (reversed) time order", _reverse_not_realigned),
-    Variant("outputs-shifted", "time alignment",
+    Variant("outputs-shifted", BugClass.TIME_ALIGNMENT,
             "y[t] holding the state before x[t] instead of after it (outputs one step late)", _outputs_shifted),
-    Variant("halves-swapped", "output layout", "the direction halves of y swapped ([reverse, forward])",
+    Variant("halves-swapped", BugClass.OUTPUT_LAYOUT, "the direction halves of y swapped ([reverse, forward])",
             _halves_swapped),
-    Variant("hn-direction-major", "final state", "h_n ordered direction-major (d*L + l) instead of l*D + d",
+    Variant("hn-direction-major", BugClass.FINAL_STATE, "h_n ordered direction-major (d*L + l) instead of l*D + d",
             _hn_direction_major),
-    Variant("hn-last-step", "final state",
+    Variant("hn-last-step", BugClass.FINAL_STATE,
             "h_n read at the last time step T-1 instead of each sequence's last valid step", _hn_from_last_step),
-    Variant("state-not-carried", "state carry",
+    Variant("state-not-carried", BugClass.STATE_CARRY,
             "the state not carried between steps (h restarts from zeros at every step)", _state_not_carried),
-    Variant("h0-ignored", "initial state", "h0 ignored (zeros used instead)", _h0_ignored),
-    Variant("layers-share-h0", "stacked layers", "every layer started from layer 0's h0", _layers_share_h0),
-    Variant("row0-length", "batching", "batch row 0's length used for every row", _row0_length),
-    Variant("fg-swapped", "activations", "the activations f and g swapped", _fg_swapped),
-    Variant("hard-sigmoid", "activations", "a hard sigmoid (0.2x + 0.5, clipped) in place of the sigmoid",
+    Variant("h0-ignored", BugClass.INITIAL_STATE, "h0 ignored (zeros used instead)", _h0_ignored),
+    Variant("layers-share-h0", BugClass.STACKED_LAYERS, "every layer started from layer 0's h0", _layers_share_h0),
+    Variant("row0-length", BugClass.BATCHING, "batch row 0's length used for every row", _row0_length),
+    Variant("fg-swapped", BugClass.ACTIVATIONS, "the activations f and g swapped", _fg_swapped),
+    Variant("hard-sigmoid", BugClass.ACTIVATIONS, "a hard sigmoid (0.2x + 0.5, clipped) in place of the sigmoid",
             _hard_sigmoid),
 )

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from conformance import Capabilities, GRUResult
-from conformance.convert.torch import cell_to_torch, gru_to_torch
+from conformance.frameworks.torch.convert import cell_to_torch, gru_to_torch
 
 # ---- the blog's code -------------------------------------------------------------
 

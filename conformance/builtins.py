@@ -1,0 +1,104 @@
+"""The built-in implementations, as data: one entry each, in the manner of PyTorch's ModuleInfo.
+
+An entry names the adapter (the one name used on the command line and in every report),
+the class that implements it and the keyword arguments it is built with, the environment it
+needs before its framework is imported, and what the project's own tests expect of it: the
+features it supports and the checks it is declared to fail. tests/builtins runs every entry
+through the same generic checks (conformance.testing), so adding a built-in is adding a row.
+
+Nothing here imports a framework: classes are named as "module:Class" and imported when an
+entry is loaded (conformance.loader).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+from .dtypes import DTYPES
+from .profiles import Profile
+
+_FW = "conformance.frameworks"
+#: what exporting costs (seconds per structure) makes these checks draw fewer, smaller cases
+EXPORT_PROFILE = Profile("export", max_examples=5, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    target: str  # "module:Class"
+    kwargs: Mapping = field(default_factory=dict)
+    #: set (if unset) before the adapter's module is imported, e.g. KERAS_BACKEND
+    environ: Mapping = field(default_factory=dict)
+    #: the features the project's tests expect it to support, in FEATURES order
+    supported: tuple = ()
+    #: checks it is declared to fail, {feature: reason} (none today: every built-in conforms)
+    expected_failures: Mapping = field(default_factory=dict)
+    #: a cheaper profile for the project's own tests, where one build costs seconds
+    test_profile: Optional[Profile] = None
+    #: the modules it needs (pip install 'gru-conformance[torch]', [keras], [onnx] bring them)
+    requires: tuple = ()
+
+    @property
+    def module(self) -> str:
+        return self.target.partition(":")[0]
+
+
+_ALL = tuple(DTYPES)
+_TORCH_GRU = (*_ALL, "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", "lengths")
+_TORCH_CELL = (*_ALL, "reset_after", "no_bias", "initial_state", "lengths")
+_KERAS_GRU = ("reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked", "initial_state",
+              "lengths")
+_KERAS_CELL = ("reset_after", "reset_before", "no_bias", "initial_state", "lengths")
+_LOW = ("float32", "float16", "bfloat16")
+_ORT = ("onnx", "onnxruntime")
+
+
+def _keras(backend: str) -> tuple:
+    env = {"KERAS_BACKEND": backend}
+    mod = f"{_FW}.keras.adapters"
+    # float64: Keras demotes it to float32 outside TensorFlow; no_bias: JAX's fused GRU raises in
+    # float16/bfloat16 (both declared unsupported with the upstream cause; see the adapter module)
+    gru = _KERAS_GRU if backend != "jax" else tuple(f for f in _KERAS_GRU if f != "no_bias")
+    dtypes = _ALL if backend == "tensorflow" else _LOW
+    return (
+        Builtin(f"keras.GRU[{backend}]", f"{mod}:KerasGRU", {"backend": backend}, env, (*dtypes, *gru),
+                requires=("keras",)),
+        Builtin(f"keras.GRUCell[{backend}]", f"{mod}:KerasGRUCell", {"backend": backend}, env,
+                (*dtypes, *_KERAS_CELL), requires=("keras",)),
+    )
+
+
+BUILTINS: tuple = (
+    Builtin("reference", f"{_FW}.reference:ReferenceAdapter",
+            supported=("float64", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
+                       "initial_state", "lengths", "activations", "clip")),
+    Builtin("torch.nn.GRU", f"{_FW}.torch.adapters:TorchGRU", supported=_TORCH_GRU, requires=("torch",)),
+    Builtin("torch.nn.GRU[batch_first]", f"{_FW}.torch.adapters:TorchGRU", {"batch_first": True},
+            supported=_TORCH_GRU, requires=("torch",)),
+    Builtin("torch.nn.GRUCell", f"{_FW}.torch.adapters:TorchGRUCell", supported=_TORCH_CELL, requires=("torch",)),
+    *_keras("tensorflow"), *_keras("jax"), *_keras("torch"),
+    Builtin("onnx.GRU[onnxruntime]", f"{_FW}.onnx.node:OnnxRuntimeGRU",
+            supported=("float32", "float16", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional",
+                       "stacked", "initial_state", "lengths", "activations", "clip"), requires=_ORT),
+    # onnxruntime refuses every layout=1 GRU: every feature is unsupported, in its own words
+    Builtin("onnx.GRU[onnxruntime][layout=1]", f"{_FW}.onnx.node:OnnxRuntimeGRU", {"layout": 1}, requires=_ORT),
+    Builtin("onnx.reference", f"{_FW}.onnx.reference:OnnxReferenceGRU",
+            supported=(*_ALL, "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
+                       "initial_state"), requires=_ORT),
+    Builtin("onnx.reference[layout=1]", f"{_FW}.onnx.reference:OnnxReferenceGRU", {"layout": 1},
+            supported=(*_ALL, "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
+                       "initial_state"), requires=_ORT),
+    Builtin("onnx.export[torch]", f"{_FW}.onnx.export_torch:TorchExportGRU",
+            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state"),
+            test_profile=EXPORT_PROFILE, requires=(*_ORT, "torch")),
+    Builtin("onnx.export[torchscript]", f"{_FW}.onnx.export_torch:TorchExportGRU", {"dynamo": False},
+            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", "lengths"),
+            requires=(*_ORT, "torch")),
+    Builtin("onnx.export[keras]", f"{_FW}.onnx.export_keras:KerasExportGRU",
+            supported=("float32", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
+                       "initial_state", "lengths"), test_profile=EXPORT_PROFILE,
+            requires=(*_ORT, "keras", "tf2onnx")),
+)
+
+BY_NAME = {b.name: b for b in BUILTINS}

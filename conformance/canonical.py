@@ -1,0 +1,81 @@
+"""The oracle: the canonical result of a case, and of the case with one ingredient changed.
+
+One entry point serves the checks (the canonical answer), the tolerance (the answer with
+perturbed weights) and the bug variants (the answer with a convention changed). Without
+overrides it is ``references.gru``, vectorised over the batch; with them it runs each
+direction through ``references.gru_direction`` so that any ingredient can be replaced.
+Everything is float64 and unvalidated: the caller built the replacement on purpose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import references
+
+from .case import GRUCase, GRUResult
+
+#: what ``oracle(case, **overrides)`` may replace, and what each keeps when not given.
+OVERRIDES = {
+    "reset_after": "the case's reset position",
+    "h0": "the case's h0 (zeros when absent)",
+    "lengths": "the case's lengths (None: every sequence runs T steps)",
+    "activations": "the case's (f, g) as [(name, alpha, beta), (name, alpha, beta)]",
+    "reverse_lengths": "'same' (the reverse direction honours the lengths) or None (it starts at T-1)",
+    "carry_state": "True (the state is carried between steps) or False (it restarts from zeros)",
+}
+
+
+def _acts(case: GRUCase):
+    return [(a.name, a.alpha, a.beta) for a in case.spec.activations]
+
+
+def oracle(case: GRUCase, *, params=None, **overrides) -> GRUResult:
+    """The canonical GRU on ``case``; ``params`` replaces its weights, ``overrides`` a convention.
+
+    ``params`` is a list of (W, U, bW, bU) per (layer, direction); see OVERRIDES for the rest.
+    """
+    unknown = set(overrides) - set(OVERRIDES)
+    if unknown:
+        raise TypeError(f"oracle: unknown override(s) {sorted(unknown)}; expected some of {list(OVERRIDES)}")
+    weights = [tuple(w) for w in (case.weights if params is None else params)]
+    s = case.spec
+    if not overrides:
+        y, h_n = references.gru(
+            case.x, weights, num_layers=s.num_layers, direction=s.direction, reset_after=s.reset_after,
+            h0=case.h0, lengths=case.lengths, activations=_acts(case), clip=s.clip)
+        return GRUResult(y=y, h_n=h_n)
+    return _general(case, weights, **overrides)
+
+
+def _general(case: GRUCase, params, *, reset_after=None, h0="case", lengths="case", activations=None,
+             reverse_lengths="same", carry_state=True) -> GRUResult:
+    s = case.spec
+    D, H = s.num_directions, s.hidden_size
+    reset_after = s.reset_after if reset_after is None else reset_after
+    h0 = case.h0_or_zeros() if isinstance(h0, str) else h0
+    lengths = case.lengths if isinstance(lengths, str) else lengths
+    acts = activations or _acts(case)
+    f, g = references.activation(*acts[0]), references.activation(*acts[1])
+    T, B = case.T, case.B
+    layer_in, h_n = case.x, np.empty((s.num_layers * D, B, H))
+    for layer in range(s.num_layers):
+        outs = []
+        for d in range(D):
+            i = layer * D + d
+            p = references.Params(*params[i])
+            reverse = s.direction == "reverse" or d == 1
+            lens = None if (reverse and reverse_lengths is None) else lengths
+            kw = dict(reverse=reverse, reset_after=reset_after, f=f, g=g, clip=s.clip)
+            if carry_state:
+                y, h_n[i] = references.gru_direction(layer_in, p, h0[i], lens, **kw)
+            else:  # every step starts again from zeros
+                flat = layer_in.reshape(1, T * B, -1)
+                y = references.gru_direction(flat, p, np.zeros((T * B, H)), None, **kw)[0].reshape(T, B, H)
+                last = np.full(B, T - 1) if lens is None else lens - 1
+                h_n[i] = y[0] if reverse else y[last, np.arange(B)]
+            if lengths is not None:
+                y = y * (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
+            outs.append(y)
+        layer_in = np.concatenate(outs, axis=2)
+    return GRUResult(layer_in, h_n)

@@ -1,0 +1,1 @@
+"""keras: converter, adapters and upstream facts."""

@@ -1,0 +1,1 @@
+"""onnx: converter, adapters and upstream facts."""

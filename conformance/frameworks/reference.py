@@ -1,0 +1,35 @@
+"""The oracle behind the same contract as every other implementation."""
+
+from __future__ import annotations
+
+import references
+
+from ..case import GRUCase, GRUResult
+from ..contract import Capabilities
+
+
+def oracle(case: GRUCase, params=None) -> GRUResult:
+    """The canonical result of a case, in float64; ``params`` replaces its weights (unvalidated)."""
+    s = case.spec
+    y, h_n = references.gru(
+        case.x, [tuple(w) for w in (case.weights if params is None else params)], num_layers=s.num_layers,
+        direction=s.direction, reset_after=s.reset_after, h0=case.h0, lengths=case.lengths,
+        activations=[(a.name, a.alpha, a.beta) for a in s.activations], clip=s.clip,
+    )
+    return GRUResult(y=y, h_n=h_n)
+
+
+class ReferenceAdapter:
+    """references.gru: supports everything, in float64 (and any dtype's exact values)."""
+
+    name = "reference"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            dtypes=("float64",), directions=("forward", "reverse", "bidirectional"), max_layers=8,
+            reset_after=(True, False), bias=(True, False), initial_state=True, lengths=True,
+            activations=references.ACTIVATIONS, clip=True, padding="zeros",
+        )
+
+    def run(self, case: GRUCase) -> GRUResult:
+        return oracle(case)

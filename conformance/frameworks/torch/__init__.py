@@ -1,0 +1,1 @@
+"""torch: converter, adapters and upstream facts."""

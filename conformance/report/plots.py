@@ -1,0 +1,114 @@
+"""One PNG per implementation: max |y - oracle| against the time step, one panel per dtype.
+
+It shows what a single pass/fail cell hides: whether error stays at rounding level or
+grows along the sequence (a state-carry or reset bug grows; precision loss stays flat).
+A few cases per supported feature are drawn by the feature's own strategy,
+derandomized, and the longest are kept, so the figure is the same from run to run.
+Needs matplotlib (the ``report`` extra; Agg, no display); without it, no plots and a note saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+
+from ..canonical import oracle
+from ..compare import valid_mask
+from ..execute import run_safely
+from ..features import FEATURES
+from ..profiles import Profile
+from ..strategies import gru_cases
+from ..tolerance import tolerance
+
+#: longer sequences than the ci profile draws, so the time axis means something
+PLOT_PROFILE = Profile("plot", max_examples=12, max_T=24, max_B=3, max_size=6, max_layers=2, derandomize=True)
+FLOOR = 1e-20  # exact (zero) errors are drawn here, on the log scale
+
+
+def matplotlib_missing() -> str | None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return "matplotlib is not installed (pip install 'gru-conformance[report]')"
+    return None
+
+
+def example_cases(caps, feature, n: int = 3) -> list:
+    """The ``n`` longest of a fixed, derandomized draw of cases with ``feature``."""
+    drawn = []
+
+    @settings(max_examples=PLOT_PROFILE.max_examples, derandomize=True, database=None, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(gru_cases(caps, PLOT_PROFILE, **feature.constraints))
+    def draw(case):
+        drawn.append(case)
+
+    draw()
+    return sorted(drawn, key=lambda c: -c.T)[:n]
+
+
+def error_per_step(case, actual, padding: str) -> np.ndarray:
+    """max over batch and units of |y - oracle| at each t (valid positions only unless padding is zeros)."""
+    err = np.abs(np.asarray(actual.y, np.float64) - oracle(case).y)
+    if padding != "zeros":
+        err = err * valid_mask(case)
+    return err.max(axis=(1, 2))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "adapter"
+
+
+def plot_errors(adapter, out_dir, *, cases_per_feature: int = 3, timeout: float = 10.0) -> tuple:
+    """Draw the plot; return (path or None, note). A hang stops the sampling at once."""
+    missing = matplotlib_missing()
+    if missing:
+        return None, missing
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure  # no pyplot: no global backend state, renders with Agg
+
+    caps = adapter.capabilities()
+    series, tols, note = [], {}, None
+    for f in (f for f in FEATURES if f.supported(caps)):
+        for case in example_cases(caps, f, cases_per_feature):
+            result, fault = run_safely(adapter, case, timeout)
+            if fault:
+                note = f"some cases skipped: {fault.kind}"
+                if fault.kind == "hangs":
+                    break
+                continue
+            series.append((case.dtype, f.name, error_per_step(case, result, caps.padding)))
+            tols[case.dtype] = min(tols.get(case.dtype, np.inf), tolerance(case, oracle(case)))
+        if note and "hangs" in note:
+            break
+    if not series:
+        return None, note or "no case ran"
+    dtypes = [d for d in caps.dtypes if d in tols]
+    cols = min(2, len(dtypes))
+    rows = -(-len(dtypes) // cols)
+    fig = Figure(figsize=(5.5 * cols, 4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(dtypes):]:
+        ax.set_visible(False)
+    colors = {f.name: colormaps["tab20"](i % 20) for i, f in enumerate(FEATURES)}
+    for ax, dtype in zip(axes, dtypes, strict=False):
+        seen = set()
+        for d, feat, err in series:
+            if d == dtype:
+                ax.plot(np.arange(len(err)), np.maximum(err, FLOOR), marker=".", lw=1, color=colors[feat],
+                        label=None if feat in seen else feat)
+                seen.add(feat)
+        ax.axhline(tols[dtype], ls="--", color="grey", lw=1, label="smallest tolerance")
+        ax.set_yscale("log")
+        ax.set_title(f"{adapter.name}: {dtype}")
+        ax.set_xlabel("time step t")
+        ax.set_ylabel(f"max |y - oracle| (exact at {FLOOR:g})")
+        ax.legend(fontsize="x-small")
+    fig.tight_layout()
+    path = Path(out_dir) / f"{_safe(adapter.name)}-errors.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    return str(path), note

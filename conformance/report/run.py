@@ -1,0 +1,136 @@
+"""Run the feature checks on adapters and hold the outcome: the matrix, its cells, JSON.
+Text renderings live in text.py (used by console.py and markdown.py); plots in plots.py.
+A check that crashes (a bug in the suite or a strategy the adapter's capabilities cannot
+satisfy) becomes an "error" cell, so one bad check never stops the run over the other checks
+and adapters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from .. import __version__
+from ..checks import FeatureResult, check_feature
+from ..execute import DEFAULT_TIMEOUT
+from ..features import FEATURES
+from ..profiles import Profile
+from ..status import Status
+from .text import cell, describe, outcome
+
+#: a result with these needs no further detail in the JSON
+OK = (Status.PASS, Status.UNSUPPORTED)
+
+
+@dataclass
+class AdapterRun:
+    """One implementation's row of the matrix (or the reason it could not be run)."""
+
+    name: str
+    ref: str
+    results: list = field(default_factory=list)  # FeatureResult, in FEATURES order
+    expected: dict = field(default_factory=dict)  # declared expected failures {feature: reason}
+    unavailable: Optional[str] = None
+    graph_summary: Optional[str] = None
+    plot: Optional[str] = None  # path of the error-against-time plot, if drawn
+    plot_note: Optional[str] = None  # why there is none
+
+    def outcome(self, r: FeatureResult) -> Status:
+        return outcome(r, self.expected.get(r.feature))
+
+    def cell(self, r: FeatureResult) -> str:
+        return cell(r, self.expected.get(r.feature))
+
+    def describe(self, r: FeatureResult) -> str:
+        return describe(r, self.expected.get(r.feature))
+
+    @property
+    def conformant(self) -> bool:
+        return self.unavailable is None and all(self.outcome(r).accepted for r in self.results)
+
+    @property
+    def failures(self) -> list:
+        """What breaks conformance: failures, errors, and declared failures that passed."""
+        return [r for r in self.results if not self.outcome(r).accepted]
+
+    @property
+    def expected_failures(self) -> list:
+        return [r for r in self.results if self.outcome(r) == Status.XFAIL]
+
+
+def error_result(name: str, feature: str, exc: BaseException) -> FeatureResult:
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)).rstrip()
+    return FeatureResult(name, feature, Status.ERROR, reason=f"{type(exc).__name__}: {exc}", notes=[trace])
+
+
+def run_checks(adapter, features=None, profile: Profile | str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+               ref: str | None = None, on_start: Callable[[str], None] | None = None,
+               on_result: Callable[[FeatureResult], None] | None = None, case_dir=None) -> list:
+    """check_feature for each feature (default: all), never raising for a crashing check."""
+    names = list(features) if features else [f.name for f in FEATURES]
+    name = getattr(adapter, "name", ref or "?")
+    try:
+        caps = adapter.capabilities()
+    except Exception as e:  # noqa: BLE001 - then every check is an error, and the run goes on
+        return [error_result(name, f, e) for f in names]
+    out = []
+    for f in names:
+        if on_start:
+            on_start(f)
+        try:
+            r = check_feature(adapter, f, profile, timeout=timeout, ref=ref, capabilities=caps, case_dir=case_dir)
+        except Exception as e:  # noqa: BLE001 - reported as an error cell, the run goes on
+            r = error_result(name, f, e)
+        out.append(r)
+        if on_result:
+            on_result(r)
+    return out
+
+
+def _num(v):
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+
+
+def result_dict(r: FeatureResult, expected: str | None = None) -> dict:
+    v = r.verdict
+    d = dict(status=str(r.status), cell=cell(r, expected), examples=r.examples, max_ulp=_num(r.max_ulp),
+             max_error_over_tolerance=_num(r.max_ratio), reason=r.reason or None,
+             bug_classes=[str(b) for b in r.bug_classes])
+    if expected:
+        d.update(outcome=str(outcome(r, expected)), expected_failure=expected)
+    if r.status in OK:
+        return d
+    d.update(report=describe(r, expected), notes=list(r.notes), case_file=r.case_file, replay=r.replay,
+             diagnosis=str(r.diagnosis) if r.diagnosis else None,
+             explanations=[dict(name=e.name, bug_class=str(e.bug_class), description=e.description)
+                           for e in (r.diagnosis.explanations if r.diagnosis else [])])
+    if v is not None:
+        d.update(minimal_case=v.case.describe(),
+                 fault=dict(kind=v.fault.kind, detail=v.fault.detail) if v.fault else None,
+                 comparison=str(v.comparison) if v.comparison else None)
+    return d
+
+
+def to_dict(runs: list, profile: Profile) -> dict:
+    return dict(
+        tool="gru-conformance", version=__version__, profile=profile.name, examples_per_check=profile.max_examples,
+        conformant=all(r.conformant for r in runs if r.unavailable is None),
+        features=[f.name for f in FEATURES],
+        adapters=[dict(name=r.name, ref=r.ref, available=r.unavailable is None, unavailable=r.unavailable,
+                       conformant=r.conformant if r.unavailable is None else None,
+                       graph_summary=r.graph_summary, plot=r.plot, plot_note=r.plot_note,
+                       expected_failed_checks=dict(r.expected),
+                       features={x.feature: result_dict(x, r.expected.get(x.feature)) for x in r.results})
+                  for r in runs],
+    )
+
+
+def write_json(runs: list, profile: Profile, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_dict(runs, profile), indent=2, allow_nan=False) + "\n")
+    return path

@@ -1,0 +1,102 @@
+"""The one text rendering of results, used by the CLI, the console tables, the Markdown report,
+the JSON's "report" field and the pytest plugin: a result's outcome, its matrix cell, its full
+description (with the minimal case, the errors, the diagnosis and the replay command), an
+implementation's summary rows and verdict line, and the matrix rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..features import FEATURES
+from ..status import Status
+
+
+def outcome(r, expected: str | None = None) -> Status:
+    """The status, with a declared expected failure turned into xfail (failed) or xpass (passed)."""
+    if expected and r.status == Status.FAIL:
+        return Status.XFAIL
+    if expected and r.status == Status.PASS:
+        return Status.XPASS
+    return Status(r.status)
+
+
+def cell(r, expected: str | None = None) -> str:
+    """One matrix cell: "pass <max ULP>", "FAIL <bug class>", "unsupported", "ERROR", "xfail ...", "XPASS"."""
+    bugs = ", ".join(map(str, r.bug_classes)) or "unexplained"
+    o = outcome(r, expected)
+    if o == Status.XPASS:
+        return "XPASS (strict)"
+    if o == Status.PASS:
+        return f"pass {r.max_ulp:.3g} ULP"
+    if o in (Status.FAIL, Status.XFAIL):
+        return ("FAIL " if o == Status.FAIL else "xfail ") + bugs
+    return "unsupported" if o == Status.UNSUPPORTED else "ERROR"
+
+
+def describe(r, expected: str | None = None) -> str:
+    """Everything a reader needs about one result, on several lines for a failure."""
+    head = f"{r.adapter} / {r.feature}: {r.status.upper()}"
+    if outcome(r, expected) == Status.XPASS:
+        return f"{r.adapter} / {r.feature}: XPASS (strict): declared as an expected failure ({expected}) " \
+               f"but passed {r.examples} examples; remove it from expected_failed_checks"
+    if r.status == Status.ERROR:
+        return f"{r.adapter} / {r.feature}: ERROR (the check itself crashed: {r.reason})\n" + \
+            "\n".join("  " + line for n in r.notes for line in n.splitlines())
+    if r.status == Status.UNSUPPORTED:
+        return f"{head} ({r.reason})"
+    if r.status == Status.PASS:
+        return f"{head} on {r.examples} examples, max {r.max_ulp:.3g} ULP, max error/tolerance {r.max_ratio:.3g}"
+    v = r.verdict
+    if v is None:  # an error outside any case: the reason says what happened
+        return f"{head} ({r.reason})"
+    lines = [head, f"  implementation: {r.adapter}", f"  minimal case: {v.case.describe()}"]
+    if v.fault:
+        lines.append(f"  adapter fault: {v.fault}")
+    else:
+        lines += ["  " + line for line in str(v.comparison).splitlines()]
+        lines.append("  diagnosis:")
+        lines += ["    " + line for line in str(r.diagnosis).splitlines()]
+    lines += [f"  found after {r.examples} examples"] + [f"  note: {n}" for n in r.notes]
+    if r.replay:
+        lines.append(f"  replay: {r.replay}")
+    return "\n".join(lines)
+
+
+def summary_rows(run) -> list:
+    """[feature, cell, examples, minimal case / reason] for each result of one implementation."""
+    rows = []
+    for r in run.results:
+        if r.status == Status.PASS:
+            detail = f"max error/tolerance {r.max_ratio:.3g}"
+        elif r.status == Status.FAIL:
+            detail = r.verdict.case.describe() if r.verdict else ""
+        else:
+            detail = r.reason
+        if r.feature in run.expected:
+            detail = f"expected failure: {run.expected[r.feature]}"
+        rows.append([r.feature, run.cell(r), r.examples, detail])
+    return rows
+
+
+def verdict_line(run) -> str:
+    n = Counter(run.outcome(r) for r in run.results)
+    if run.conformant:
+        xfail = f", {n[Status.XFAIL]} expected failures" if n[Status.XFAIL] else ""
+        return f"{run.name}: CONFORMANT ({n[Status.PASS]} supported features pass{xfail}, " \
+               f"{n[Status.UNSUPPORTED]} unsupported)"
+    return f"{run.name}: NOT CONFORMANT: " + ", ".join(f"{r.feature} ({run.cell(r)})" for r in run.failures)
+
+
+def matrix_rows(runs: list) -> tuple:
+    """(header, rows): one row per feature, one column per available implementation; each cell
+    is (text, accepted) so that a renderer can emphasise what breaks conformance."""
+    shown = [r for r in runs if r.unavailable is None]
+    rows = []
+    for f in FEATURES:
+        row = []
+        for r in shown:
+            res = next((x for x in r.results if x.feature == f.name), None)
+            row.append(("not run", True) if res is None else (r.cell(res), r.outcome(res).accepted))
+        rows.append((f.name, row))
+    return ["feature"] + [r.name for r in shown], rows

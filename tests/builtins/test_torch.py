@@ -1,0 +1,7 @@
+"""The generic built-in checks (generic.py) for PyTorch's nn.GRU and nn.GRUCell."""
+
+from tests.builtins.generic import declared_test, feature_test
+
+PREFIXES = ("torch.",)
+test_declares_the_expected_features = declared_test(PREFIXES)
+test_feature = feature_test(PREFIXES)
