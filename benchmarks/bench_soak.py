@@ -1,6 +1,6 @@
 """Zero false failures: every correct built-in adapter through 20 seeds of the ci profile.
 
-    python benchmarks/soak.py [--seeds 20] [--adapters a,b]
+    python benchmarks/bench_soak.py [--seeds 20] [--adapters a,b]
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The backend is Keras's own (KERAS_BACKEND: tensorflow, jax or torch); the adapte
 which, e.g. ``keras.GRU[jax]``. A feature check sees mostly new structures, so what a new one
 costs is what counts (benchmarks/bench_keras.py):
 
-* Sizes are padded exactly (conformance/adapters/keras_pad.py), and a stack is run layer by
+* Sizes are padded exactly (conformance/frameworks/padding.py), and a stack is run layer by
   layer, each Keras layer built once per padded layer structure (an LRU cache), its weights
   assigned per case. The layers are called directly, never ``model.predict``.
 * TensorFlow: eager, then a ``tf.function`` once a layer has been used COMPILE_AFTER times;

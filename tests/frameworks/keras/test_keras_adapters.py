@@ -31,7 +31,7 @@ _CELL = ["float64", "float32", "float16", "bfloat16", "reset_after", "reset_befo
          "lengths"]
 #: what each adapter must support on each backend: a capabilities regression fails here, not silently.
 #: float64: torch's matmul and JAX's tanh demote it to float32 (and JAX needs x64 at all); no_bias: JAX's
-#: fused GRU raises for float16/bfloat16. See conformance/adapters/keras_gru.py.
+#: fused GRU raises for float16/bfloat16. See conformance/frameworks/keras/.
 SUPPORTED = {
     "tensorflow": {"gru": _GRU, "cell": _CELL},
     "torch": {"gru": _GRU[1:], "cell": _CELL[1:]},

@@ -1,6 +1,6 @@
 """What Keras itself does with masks, go_backwards, Bidirectional and dtypes, checked on the layers.
 
-These are the facts the adapter is built on (conformance/adapters/keras_gru.py); each test
+These are the facts the adapter is built on (conformance/frameworks/keras/); each test
 fails if Keras changes, so that the adapter's conventions and declared limits are revisited.
 """
 

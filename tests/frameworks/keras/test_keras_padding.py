@@ -1,4 +1,4 @@
-"""Size padding (conformance/adapters/keras_pad.py) is exact, on the Keras layers of this backend.
+"""Size padding (conformance/frameworks/padding.py) is exact, on the Keras layers of this backend.
 
 Padded units must stay exactly 0 and never reach a real unit; what padding may change is only
 the grouping of the real terms in a longer matmul. Measured here (Keras 3.15, all three backends):
