@@ -3,10 +3,11 @@
 It depends on numpy only, so that it can be read, audited and trusted on its own.
 """
 
-from .activations import ACTIVATIONS, activation, default_alpha_beta
+from .activations import ACTIVATIONS, activation, activation_derivative, default_alpha_beta
+from .backward import GRUGrads, gru_vjp
 from .gru import DIRECTIONS, Params, gru, gru_cell, gru_direction
 
 __all__ = [
-    "ACTIVATIONS", "DIRECTIONS", "Params", "activation", "default_alpha_beta",
-    "gru", "gru_cell", "gru_direction",
+    "ACTIVATIONS", "DIRECTIONS", "GRUGrads", "Params", "activation", "activation_derivative",
+    "default_alpha_beta", "gru", "gru_cell", "gru_direction", "gru_vjp",
 ]

@@ -57,3 +57,55 @@ def activation(name: str, alpha: float | None = None, beta: float | None = None)
     a = da if alpha is None else float(alpha)
     b = db if beta is None else float(beta)
     return lambda x: fn(x, a, b)
+
+
+# Derivatives, as d(x, y, alpha, beta) with y = f(x) already computed: Sigmoid and Tanh take theirs
+# from y alone, as autograd frameworks do, which saves an exp and a tanh per element.
+def _sigmoid_prime(x, y, a, b):
+    return y * (1.0 - y)
+
+
+def _elu_prime(x, y, a, b):
+    return np.where(x > 0, 1.0, a * np.exp(np.minimum(x, 0.0)))
+
+
+def _hard_sigmoid_prime(x, y, a, b):
+    v = a * x + b
+    return np.where((v > 0.0) & (v < 1.0), a, 0.0)
+
+
+_DERIVATIVES = {
+    "Sigmoid": _sigmoid_prime,
+    "Tanh": lambda x, y, a, b: 1.0 - y * y,
+    "Relu": lambda x, y, a, b: np.where(x > 0, 1.0, 0.0),
+    "HardSigmoid": _hard_sigmoid_prime,
+    "LeakyRelu": lambda x, y, a, b: np.where(x > 0, 1.0, a),
+    "ThresholdedRelu": lambda x, y, a, b: np.where(x > a, 1.0, 0.0),
+    "ScaledTanh": lambda x, y, a, b: a * b * (1.0 - np.tanh(b * x) ** 2),
+    "Elu": _elu_prime,
+    "Softsign": lambda x, y, a, b: 1.0 / (1.0 + np.abs(x)) ** 2,
+    "Softplus": lambda x, y, a, b: _sigmoid(x, a, b),
+    "Affine": lambda x, y, a, b: np.full(np.shape(x), a),
+}
+
+
+def activation_derivative(name: str, alpha: float | None = None, beta: float | None = None):
+    """Return ``f'(x, y)`` for an ONNX activation, where ``y = f(x)`` (passed in, so it is not recomputed).
+
+    The conventions at the points where f has no derivative are those of PyTorch's and
+    TensorFlow's autograd, so that the oracle agrees with them even there (the suite's cases
+    avoid these points anyway):
+
+    - Relu'(0) = 0, LeakyRelu'(0) = alpha, Elu'(0) = alpha: the slope left of the kink;
+    - ThresholdedRelu'(alpha) = 0: the flat piece; the jump there is not differentiated at all;
+    - HardSigmoid' = alpha strictly inside 0 < alpha*x + beta < 1, and 0 at both ends;
+    - Softsign is C1 (slope 1 at 0), so it needs no convention.
+    """
+    try:
+        _, da, db = _FUNCTIONS[name]
+    except KeyError:
+        raise ValueError(f"activation_derivative: expected one of {list(_FUNCTIONS)}, got {name!r}") from None
+    a = da if alpha is None else float(alpha)
+    b = db if beta is None else float(beta)
+    d = _DERIVATIVES[name]
+    return lambda x, y: d(x, y, a, b)
