@@ -30,7 +30,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from .activations import activation, activation_derivative
-from .gru import DIRECTIONS, Params
+from .gru import DIRECTIONS, Params, projections
 
 Array = np.ndarray
 
@@ -90,16 +90,7 @@ def _forward_taped(x, p: Params, h0, lengths, *, reverse, reset_after, f: _Act, 
     T, B, _ = x.shape
     H = p.U.shape[1]
     cl = (lambda a: a) if clip is None else (lambda a: np.clip(a, -float(clip), float(clip)))
-    bias = p.bW + p.bU
-    if reset_after:
-        bias[2] = p.bW[2]
-    gx = x.reshape(T * B, -1) @ p.W.reshape(3 * H, -1).T
-    gx += bias.reshape(-1)
-    gx = gx.reshape(T, B, 3 * H)
-    if reset_after:
-        U, bU_n = np.ascontiguousarray(p.U.reshape(3 * H, H).T), p.bU[2]
-    else:
-        U, U_n = np.ascontiguousarray(p.U[:2].reshape(2 * H, H).T), np.ascontiguousarray(p.U[2].T)
+    gx, U, U_n, bU_n = projections(x, p, reset_after)
     pre = np.empty((T, B, 3 * H))  # every pre-activation, before the clip
     zr_all, n_all, s_all = np.empty((T, B, 2 * H)), np.empty((T, B, H)), np.empty((T, B, H))
     h_prev, y = np.empty((T, B, H)), np.empty((T, B, H))

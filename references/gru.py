@@ -84,6 +84,28 @@ def gru_cell(
     return z * h + (1.0 - z) * n
 
 
+def projections(x: Array, p: Params, reset_after: bool) -> tuple:
+    """What one direction computes before its time loop: (gx, U, U_n, bU_n).
+
+    gx (T, B, 3H) holds every input projection plus the biases that sit outside the reset:
+    bU_z and bU_r always, bU_n too when the reset comes before the matmul. reset_after: U is
+    (H, 3H) for all three gates, U_n None and bU_n the candidate's recurrent bias; otherwise
+    U is (H, 2H) for z and r, U_n (H, H) and bU_n None.
+    """
+    T, B, _ = x.shape
+    H = p.U.shape[1]
+    bias = p.bW + p.bU
+    if reset_after:
+        bias[2] = p.bW[2]
+    # (T*B, I) x (I, 3H): all input projections at once, gates side by side z|r|n.
+    gx = x.reshape(T * B, -1) @ p.W.reshape(3 * H, -1).T
+    gx += bias.reshape(-1)
+    gx = gx.reshape(T, B, 3 * H)
+    if reset_after:
+        return gx, np.ascontiguousarray(p.U.reshape(3 * H, H).T), None, p.bU[2]
+    return gx, np.ascontiguousarray(p.U[:2].reshape(2 * H, H).T), np.ascontiguousarray(p.U[2].T), None
+
+
 def gru_direction(
     x: Array,
     p: Params,
@@ -100,19 +122,7 @@ def gru_direction(
     T, B, _ = x.shape
     H = p.U.shape[1]
     cl = _clipper(clip)
-    # The recurrent biases that sit outside the reset join the input bias: bU_z and bU_r
-    # always, bU_n too when the reset comes before the matmul.
-    bias = p.bW + p.bU
-    if reset_after:
-        bias[2] = p.bW[2]
-    # (T*B, I) x (I, 3H): all input projections at once, gates side by side z|r|n.
-    gx = x.reshape(T * B, -1) @ p.W.reshape(3 * H, -1).T
-    gx += bias.reshape(-1)
-    gx = gx.reshape(T, B, 3 * H)
-    if reset_after:
-        U, bU_n = np.ascontiguousarray(p.U.reshape(3 * H, H).T), p.bU[2]  # (H, 3H)
-    else:
-        U, U_n = np.ascontiguousarray(p.U[:2].reshape(2 * H, H).T), np.ascontiguousarray(p.U[2].T)
+    gx, U, U_n, bU_n = projections(x, p, reset_after)
     gh = np.empty((B, U.shape[1]))
     y = np.empty((T, B, H))
     min_len = T if lengths is None else int(lengths.min())
