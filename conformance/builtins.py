@@ -36,6 +36,8 @@ class Builtin:
     expected_failures: Mapping = field(default_factory=dict)
     #: a cheaper profile for the project's own tests, where one build costs seconds
     test_profile: Optional[Profile] = None
+    #: a self-check of the suite's plumbing (the oracle behind the contract), not evidence about an implementation
+    self_check: bool = False
     #: the modules it needs (pip install 'gru-conformance[torch]', [keras], [onnx] bring them)
     requires: tuple = ()
 
@@ -72,7 +74,7 @@ def _keras(backend: str) -> tuple:
 BUILTINS: tuple = (
     Builtin("reference", f"{_FW}.reference:ReferenceAdapter",
             supported=("float64", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state", "lengths", "activations", "clip")),
+                       "initial_state", "lengths", "activations", "clip"), self_check=True),
     Builtin("torch.nn.GRU", f"{_FW}.torch.adapters:TorchGRU", supported=_TORCH_GRU, requires=("torch",)),
     Builtin("torch.nn.GRU[batch_first]", f"{_FW}.torch.adapters:TorchGRU", {"batch_first": True},
             supported=_TORCH_GRU, requires=("torch",)),

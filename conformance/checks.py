@@ -134,8 +134,10 @@ def _save(result: FeatureResult, ref: str, case: GRUCase, case_dir):
 
 
 def _deterministic(adapter, case, first: CaseVerdict, timeout) -> Optional[Fault]:
-    again = run_safely(adapter, case, timeout)[0]
-    if again is None or first.actual is None:
+    again, fault = run_safely(adapter, case, timeout)
+    if fault is not None:
+        return Fault(fault.kind, f"the second run of a case that had passed: {fault.detail}")
+    if first.actual is None:
         return None
     for name in ("y", "h_n"):
         a, b = getattr(first.actual, name), getattr(again, name)

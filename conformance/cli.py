@@ -29,8 +29,8 @@ from .loader import AdapterLoadError, builtins, load, load_adapter
 from .profiles import PROFILES, get_profile
 from .report.console import Output
 from .report.markdown import write_markdown
-from .report.run import AdapterRun, run_checks, write_json
-from .report.text import cell, matrix_rows, summary_rows, verdict_line
+from .report.run import AdapterRun, overall_conformant, run_checks, write_json
+from .report.text import cell, matrix_notes, matrix_rows, summary_rows, verdict_line
 
 CONFORMANT, NOT_CONFORMANT, USAGE = 0, 1, 2
 FEATURE_NAMES = [f.name for f in FEATURES]
@@ -142,6 +142,18 @@ def _expected(adapter, out: Output):
     return declared
 
 
+def _run(adapter, ref: str, results: list, expected: dict) -> AdapterRun:
+    """An implementation's row, with what its capabilities say about how to read it."""
+    try:
+        caps = adapter.capabilities()
+    except Exception:  # noqa: BLE001 - then every result is already an error
+        caps = None
+    entry = BUILTINS.get(ref)
+    return AdapterRun(adapter.name, ref, results, expected=expected, graph_summary=graph_summary(adapter),
+                      self_check=bool(entry and entry.self_check), padding=caps.padding if caps else "zeros",
+                      size_padding=caps.size_padding if caps else "")
+
+
 def cmd_check(args, out: Output) -> int:
     adapter = _load(args.adapter, out)
     if adapter is None:
@@ -156,7 +168,7 @@ def cmd_check(args, out: Output) -> int:
     with out.progress(len(features)) as step:
         results = run_checks(adapter, features, profile, timeout=args.timeout, ref=args.adapter,
                              **_progress_callbacks(step, adapter.name, expected))
-    run = AdapterRun(adapter.name, args.adapter, results, expected=expected, graph_summary=graph_summary(adapter))
+    run = _run(adapter, args.adapter, results, expected)
     for r in run.failures:
         out.print(run.describe(r))
         out.print()
@@ -199,9 +211,11 @@ def cmd_replay(args, out: Output) -> int:
 def _matrix(out: Output, runs: list):
     header, rows = matrix_rows(runs)
     out.table("Conformance matrix", header, [[feature] + [t for t, _ in cells] for feature, cells in rows])
+    for note in matrix_notes(runs):
+        out.print(note)
     for r in runs:
         if r.unavailable is not None:
-            out.print(f"{r.name}: unavailable ({r.unavailable})")
+            out.print(f"{r.name}: {'BROKEN' if r.broken else 'unavailable'} ({r.unavailable})")
 
 
 def cmd_report(args, out: Output) -> int:
@@ -215,7 +229,7 @@ def cmd_report(args, out: Output) -> int:
     entries = [load(n) for n in names]
     for e in entries:
         if not e.available:
-            out.note(f"{e.name} is unavailable: {e.reason}")
+            out.note(f"{e.name} is {'BROKEN' if e.broken else 'unavailable'}: {e.reason}")
     expected = {e.name: _expected(e.adapter, out) for e in entries if e.available}
     if None in expected.values():
         return USAGE
@@ -226,12 +240,12 @@ def cmd_report(args, out: Output) -> int:
     with out.progress(len(ready) * len(FEATURES)) as step:
         for e in entries:
             if not e.available:
-                runs.append(AdapterRun(e.name, e.ref, unavailable=e.reason))
+                runs.append(AdapterRun(e.name, e.ref, unavailable=e.reason, broken=e.broken))
                 continue
             a = e.adapter
             results = run_checks(a, None, profile, timeout=args.timeout, ref=e.name, case_dir=case_dir,
                                  **_progress_callbacks(step, a.name, expected[e.name]))
-            runs.append(AdapterRun(a.name, e.name, results, expected=expected[e.name], graph_summary=graph_summary(a)))
+            runs.append(_run(a, e.name, results, expected[e.name]))
     _plots(args, out, runs, entries, out_dir)
     for r in runs:
         for x in r.failures:
@@ -244,7 +258,7 @@ def cmd_report(args, out: Output) -> int:
         out.note("rich is not installed: plain output (pip install 'gru-conformance[report]')")
     if args.adapters and len(ready) < len(entries):
         return USAGE
-    return CONFORMANT if all(r.conformant for r in runs if r.unavailable is None) else NOT_CONFORMANT
+    return CONFORMANT if overall_conformant(runs) else NOT_CONFORMANT
 
 
 def _plots(args, out: Output, runs, entries, out_dir: Path):

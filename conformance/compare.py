@@ -98,9 +98,39 @@ def _step_order(case: GRUCase) -> np.ndarray:
     return np.concatenate(halves, axis=2)
 
 
+def _forward_halves(case: GRUCase) -> np.ndarray:
+    """(D*H,) True for the units of y written by a forward-running direction."""
+    H, s = case.spec.hidden_size, case.spec
+    return np.concatenate([np.full(H, not (s.direction == "reverse" or d == 1)) for d in range(s.num_directions)])
+
+
+def carried(case: GRUCase, y: np.ndarray) -> np.ndarray:
+    """y as a "carry" implementation writes it: past each length, a forward direction repeats its
+    last valid output (Keras with a mask). A reverse direction has no such convention here."""
+    if case.lengths is None:
+        return y
+    out = y.copy()
+    fwd = _forward_halves(case)
+    for b, n in enumerate(case.lengths):
+        if 0 < n < case.T:
+            out[n:, b, fwd] = y[n - 1, b, fwd]
+    return out
+
+
+def padding_mask(case: GRUCase, shape, padding: str) -> np.ndarray:
+    """Where y is compared: everywhere for "zeros"; valid positions only for "undefined"; for
+    "carry", valid positions plus the carried positions of the forward directions."""
+    if padding == "zeros":
+        return np.ones(shape, bool)
+    valid = np.broadcast_to(valid_mask(case), shape)
+    return valid | _forward_halves(case)[None, None, :] if padding == "carry" else valid
+
+
 def _compare_y(case, exp, act, tol, padding) -> ArrayComparison:
     H, D = case.spec.hidden_size, case.spec.num_directions
-    mask = np.ones(exp.shape, bool) if padding == "zeros" else np.broadcast_to(valid_mask(case), exp.shape)
+    if padding == "carry":
+        exp = carried(case, exp)
+    mask = padding_mask(case, exp.shape, padding)
     err = np.where(mask, np.abs(act - exp), 0.0)
     err = np.where(np.isnan(err), np.inf, err)
     ulps = err / ulp(exp, case.dtype)

@@ -48,6 +48,9 @@ class Capabilities:
     clip: bool = False
     padding: str = "zeros"
     max_batch: int | None = None  # None: any batch size
+    #: how the adapter embeds a case in larger sizes, if it does ("" = run at the case's own sizes);
+    #: then a kernel's handling of the small sizes themselves is not what gets tested, and the report says so
+    size_padding: str = ""
     unsupported: Mapping[str, str] = field(default_factory=dict)  # feature name -> reason it is withdrawn
     #: activations the runtime accepts but that are left out of ``activations``, with the reason
     withdrawn_activations: Mapping[str, str] = field(default_factory=dict)
@@ -62,6 +65,8 @@ class Capabilities:
             raise ValueError(f"capabilities.max_layers: expected a positive integer, got {self.max_layers!r}")
         if self.max_batch is not None and (not isinstance(self.max_batch, int) or self.max_batch < 1):
             raise ValueError(f"capabilities.max_batch: expected None or a positive integer, got {self.max_batch!r}")
+        if not isinstance(self.size_padding, str):
+            raise ValueError(f"capabilities.size_padding: expected a string, got {self.size_padding!r}")
         if self.padding not in PADDING:
             raise ValueError(f"capabilities.padding: expected one of {list(PADDING)}, got {self.padding!r}")
         from .features import BY_NAME  # features are defined on Capabilities
@@ -97,6 +102,11 @@ class Capabilities:
             if not ok:
                 return f"{what} is not supported"
         return None
+
+
+class NotInThisProcess(RuntimeError):
+    """Raised by an adapter's constructor when this process is set up for something else (another
+    Keras backend): the adapter is unavailable here, not broken."""
 
 
 @runtime_checkable

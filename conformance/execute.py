@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from .case import GRUCase, GRUResult
-from .dtypes import accepted_result_dtypes
+from .dtypes import accepted_result_dtypes, is_representable, round_to
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -130,5 +130,10 @@ def run_safely(adapter, case: GRUCase, timeout: float = DEFAULT_TIMEOUT) -> tupl
         if not np.all(np.isfinite(values)):
             bad = np.argwhere(~np.isfinite(values))[0].tolist()
             return None, Fault("non-finite", f"{name} holds NaN or inf, first at index {bad}")
+        if raw.dtype.name != case.dtype and not is_representable(values, case.dtype):
+            k = np.argwhere(round_to(values, case.dtype) != values)[0].tolist()
+            return None, Fault("wrong-dtype", f"{name} is {raw.dtype.name} holding values that are not {case.dtype} "
+                                              f"(first at index {k}: {values[tuple(k)]!r}); round the result to "
+                                              f"{case.dtype}, as computing in {case.dtype} does")
         out[name] = values
     return GRUResult(**out), None

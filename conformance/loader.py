@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from .builtins import BY_NAME, Builtin
-from .contract import Capabilities
+from .contract import Capabilities, NotInThisProcess
 
 
 class AdapterLoadError(ValueError):
@@ -137,10 +137,21 @@ class Entry:
     ref: str  # "module:Class" of a built-in, or the MODULE:ATTR given
     adapter: Optional[object] = None
     reason: Optional[str] = None  # why it is unavailable
+    #: it could not be built although its framework is here (a crash, not a missing install)
+    broken: bool = False
 
     @property
     def available(self) -> bool:
         return self.adapter is not None
+
+
+def _not_here(e: BaseException) -> bool:
+    """Whether a load failure is about this environment (missing module, another backend)."""
+    while e is not None:
+        if isinstance(e, (ModuleNotFoundError, NotInThisProcess)):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _missing_module(e: BaseException) -> Optional[str]:
@@ -163,7 +174,9 @@ def load(name: str) -> Entry:
     try:
         return Entry(name, ref, adapter=load_adapter(name))
     except AdapterLoadError as e:
-        return Entry(name, ref, reason=unavailable_reason(e) if name in BY_NAME else str(e))
+        if name not in BY_NAME:
+            return Entry(name, ref, reason=str(e))
+        return Entry(name, ref, reason=unavailable_reason(e), broken=not _not_here(e))
 
 
 def builtins(names=None) -> list:

@@ -25,6 +25,9 @@ from ..case import GRUSpec
 
 #: the smallest padded size; every ci-profile case (sizes <= 5) fits in it
 FLOOR = 8
+#: what an adapter running in padded sizes declares (Capabilities.size_padding)
+KERAS_PADDING = "I and H padded to the next power of two >= 8 (Keras layers shared per padded structure)"
+SQUARE_PADDING = "I and H padded to one size, the next power of two >= 8 (one export per padded structure)"
 
 
 def padded_size(n: int, floor: int = FLOOR) -> int:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ..profiles import Profile
 from ..status import Status
-from .text import matrix_rows
+from .run import evaluated
+from .text import matrix_notes, matrix_rows
 
 
 def _esc(text: str) -> str:
@@ -56,15 +57,22 @@ def _unsupported(runs: list) -> list:
 
 
 def to_markdown(runs: list, profile: Profile, title: str = "GRU conformance report") -> str:
-    bad = [r.name for r in runs if r.unavailable is None and not r.conformant]
-    verdict = "every implementation conforms" if not bad else \
-        "not conformant: " + ", ".join(f"`{n}`" for n in bad)
+    bad = [r.name for r in runs if (r.unavailable is None and not r.conformant) or r.broken]
+    if bad:
+        verdict = "not conformant: " + ", ".join(f"`{n}`" for n in bad)
+    elif not evaluated(runs):
+        verdict = "no verdict: no implementation could be checked"
+    else:
+        verdict = "every implementation conforms"
     lines = [f"# {title}", "", f"**Verdict: {verdict}.**", "",
              f"Profile `{profile.name}`: up to {profile.max_examples} examples per check. A cell reads "
              "`pass <largest error in ULP>`, `FAIL <bug class>` (the diagnosis), `unsupported` "
              "(outside the implementation's declared capabilities) or `xfail <bug class>` (a failure the "
              "implementation declares as expected).", ""]
     lines += matrix(runs) + [""]
+    notes = matrix_notes(runs)
+    if notes:
+        lines += [_esc(n) + "  " for n in notes] + [""]
     failures = _failures(runs)
     if failures:
         lines += ["## Failures", ""] + failures
@@ -76,7 +84,8 @@ def to_markdown(runs: list, profile: Profile, title: str = "GRU conformance repo
         lines += ["## Unsupported features", ""] + unsupported + [""]
     missing = [r for r in runs if r.unavailable is not None]
     if missing:
-        lines += ["## Unavailable implementations", ""] + [f"- `{r.name}` (`{r.ref}`): {r.unavailable}"
+        lines += ["## Unavailable implementations", ""] + [f"- `{r.name}` (`{r.ref}`): "
+                                                            f"{'**broken**: ' if r.broken else ''}{r.unavailable}"
                                                             for r in missing] + [""]
     graphs = [r for r in runs if r.graph_summary]
     if graphs:

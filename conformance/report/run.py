@@ -35,6 +35,10 @@ class AdapterRun:
     results: list = field(default_factory=list)  # FeatureResult, in FEATURES order
     expected: dict = field(default_factory=dict)  # declared expected failures {feature: reason}
     unavailable: Optional[str] = None
+    broken: bool = False  # unavailable because it crashed while being built, not for want of a framework
+    self_check: bool = False  # the oracle checking itself: plumbing, not evidence (see conformance.builtins)
+    padding: str = "zeros"  # the declared padding (Capabilities.padding): "undefined" is footnoted
+    size_padding: str = ""  # Capabilities.size_padding, stated in the matrix
     graph_summary: Optional[str] = None
     plot: Optional[str] = None  # path of the error-against-time plot, if drawn
     plot_note: Optional[str] = None  # why there is none
@@ -49,8 +53,15 @@ class AdapterRun:
         return describe(r, self.expected.get(r.feature))
 
     @property
+    def evidence(self) -> int:
+        """How many checks passed: checks that could have failed and did not."""
+        return sum(self.outcome(r) == Status.PASS for r in self.results)
+
+    @property
     def conformant(self) -> bool:
-        return self.unavailable is None and all(self.outcome(r).accepted for r in self.results)
+        """No failure, and at least one check that could have failed passed: an adapter with every
+        feature unsupported, skipped or in error is not conformant, whatever it declares."""
+        return self.unavailable is None and not self.failures and self.evidence > 0
 
     @property
     def failures(self) -> list:
@@ -60,6 +71,18 @@ class AdapterRun:
     @property
     def expected_failures(self) -> list:
         return [r for r in self.results if self.outcome(r) == Status.XFAIL]
+
+
+def evaluated(runs: list) -> list:
+    """The runs that count as evidence: available, and not a self-check of the oracle."""
+    return [r for r in runs if r.unavailable is None and not r.self_check]
+
+
+def overall_conformant(runs: list) -> bool:
+    """Every evaluated implementation conforms, none is broken, and at least one was evaluated."""
+    ev = evaluated(runs)
+    return bool(ev) and all(r.conformant for r in ev) and not any(r.broken for r in runs) \
+        and all(r.conformant for r in runs if r.self_check and r.unavailable is None)
 
 
 def error_result(name: str, feature: str, exc: BaseException) -> FeatureResult:
@@ -118,9 +141,11 @@ def result_dict(r: FeatureResult, expected: str | None = None) -> dict:
 def to_dict(runs: list, profile: Profile) -> dict:
     return dict(
         tool="gru-conformance", version=__version__, profile=profile.name, examples_per_check=profile.max_examples,
-        conformant=all(r.conformant for r in runs if r.unavailable is None),
+        conformant=overall_conformant(runs),
         features=[f.name for f in FEATURES],
         adapters=[dict(name=r.name, ref=r.ref, available=r.unavailable is None, unavailable=r.unavailable,
+                       broken=r.broken, self_check=r.self_check, padding=r.padding, size_padding=r.size_padding,
+                       evidence=r.evidence,
                        conformant=r.conformant if r.unavailable is None else None,
                        graph_summary=r.graph_summary, plot=r.plot, plot_note=r.plot_note,
                        expected_failed_checks=dict(r.expected),

@@ -57,10 +57,19 @@ def describe(r, expected: str | None = None) -> str:
         lines += ["  " + line for line in str(v.comparison).splitlines()]
         lines.append("  diagnosis:")
         lines += ["    " + line for line in str(r.diagnosis).splitlines()]
-    lines += [f"  found after {r.examples} examples"] + [f"  note: {n}" for n in r.notes]
+    lines += [found_after(r)] + [f"  note: {n}" for n in r.notes]
     if r.replay:
         lines.append(f"  replay: {r.replay}")
     return "\n".join(lines)
+
+
+def found_after(r) -> str:
+    """When the first failure came, and how many runs shrinking it took, told apart."""
+    if r.first_failure_at is None:
+        return f"  found after {r.examples} examples"
+    shrink = r.examples - r.first_failure_at
+    return f"  first failure at example {r.first_failure_at}; shrinking it took {shrink} more run" + \
+        ("s" if shrink != 1 else "")
 
 
 def summary_rows(run) -> list:
@@ -81,10 +90,14 @@ def summary_rows(run) -> list:
 
 def verdict_line(run) -> str:
     n = Counter(run.outcome(r) for r in run.results)
+    label = " (a self-check of the oracle, not evidence about an implementation)" if run.self_check else ""
+    if not run.failures and not run.evidence:
+        return f"{run.name}: NO VERDICT: no check that could have failed passed ({n[Status.UNSUPPORTED]} " \
+               f"unsupported, {n[Status.XFAIL]} expected failures); nothing backs conformance{label}"
     if run.conformant:
         xfail = f", {n[Status.XFAIL]} expected failures" if n[Status.XFAIL] else ""
         return f"{run.name}: CONFORMANT ({n[Status.PASS]} supported features pass{xfail}, " \
-               f"{n[Status.UNSUPPORTED]} unsupported)"
+               f"{n[Status.UNSUPPORTED]} unsupported){label}"
     return f"{run.name}: NOT CONFORMANT: " + ", ".join(f"{r.feature} ({run.cell(r)})" for r in run.failures)
 
 
@@ -97,6 +110,37 @@ def matrix_rows(runs: list) -> tuple:
         row = []
         for r in shown:
             res = next((x for x in r.results if x.feature == f.name), None)
-            row.append(("not run", True) if res is None else (r.cell(res), r.outcome(res).accepted))
+            if res is None:
+                row.append(("not run", True))
+                continue
+            mark = UNCOMPARED_PADDING if f.name == "lengths" and r.padding == "undefined" and \
+                res.status == Status.PASS else ""
+            row.append((r.cell(res) + mark, r.outcome(res).accepted))
         rows.append((f.name, row))
-    return ["feature"] + [r.name for r in shown], rows
+    return ["feature"] + [_column(r) for r in shown], rows
+
+
+#: footnote marks of the matrix
+UNCOMPARED_PADDING, SIZE_PADDING = " ¹", " ²"
+
+
+def _column(r) -> str:
+    return r.name + (SIZE_PADDING if r.size_padding else "") + (" (self-check)" if r.self_check else "")
+
+
+def matrix_notes(runs: list) -> list:
+    """The footnotes of the matrix: what a cell does not show."""
+    shown = [r for r in runs if r.unavailable is None]
+    notes = []
+    undefined = [r.name for r in shown if r.padding == "undefined"]
+    if undefined:
+        notes.append(f"{UNCOMPARED_PADDING.strip()} y past each sequence's length is not compared for "
+                     f"{', '.join(undefined)}: they declare padding 'undefined' (h_n and every valid position are)")
+    for r in shown:
+        if r.size_padding:
+            notes.append(f"{SIZE_PADDING.strip()} {r.name} runs each case embedded in larger sizes: {r.size_padding}")
+    selfcheck = [r.name for r in shown if r.self_check]
+    if selfcheck:
+        notes.append(f"{', '.join(selfcheck)}: the oracle run through the adapter contract, a self-check of the "
+                     "suite's plumbing, not evidence about an implementation")
+    return notes

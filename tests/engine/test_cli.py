@@ -190,7 +190,8 @@ def test_report_over_the_builtins_writes_json_markdown_and_plots(only_builtins, 
     assert ref["features"]["lengths"]["cell"] == f"pass {ref['features']['lengths']['max_ulp']:.3g} ULP"
     assert ref["features"]["clip"]["cell"] == "unsupported"
     assert ghost == dict(name="ghostnet", ref="ghostnet_framework_xyz.adapters:GhostGRU", available=False,
-                         unavailable="ghostnet_framework_xyz is not installed", conformant=None, graph_summary=None,
+                         unavailable="ghostnet_framework_xyz is not installed", broken=False, self_check=False,
+                         padding="zeros", size_padding="", evidence=0, conformant=None, graph_summary=None,
                          plot=None, plot_note=None, expected_failed_checks={}, features={})
     md = (out_dir / "report.md").read_text()
     assert md.startswith("# GRU conformance report\n\n**Verdict: every implementation conforms.**")
@@ -280,6 +281,24 @@ class MinimalStale(MinimalGRU):
 
 class MinimalNoReason(MinimalGRU):
     expected_failed_checks = {"float32": ""}
+
+class MinimalFloat32Declared(MinimalGRU):
+    # right in float64, outputs scaled by 0.9 in float32, and says so
+    expected_failed_checks = {"float32": "scales its float32 outputs (upstream bug)"}
+
+    def capabilities(self):  # two checks: one passes, one fails as declared
+        from dataclasses import replace
+        from conformance.features import FEATURES
+        caps = super().capabilities()
+        return replace(caps, unsupported={f.name: "left out of this test" for f in FEATURES
+                                          if f.name not in ("float64", "float32")})
+
+    def run(self, case):
+        r = super().run(case)
+        if case.dtype == "float32":
+            r.y[...] *= 0.9
+            r.h_n[...] *= 0.9
+        return r
 """
 
 
@@ -293,12 +312,21 @@ def declaring(tmp_path, monkeypatch):
 
 def test_declared_expected_failures_are_xfail_and_conform(declaring, tmp_path, capsys):
     js = tmp_path / "r.json"
-    assert main(["check", declaring("SeedDeclared"), "--json", str(js)]) == 0
+    assert main(["check", declaring("MinimalFloat32Declared"), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "expected failure: scales its float32 outputs (upstream bug)" in out
+    assert "minimal-numpy-gru: CONFORMANT (1 supported features pass, 1 expected failures, 12 unsupported)" in out
+    f32 = json.loads(js.read_text())["adapters"][0]["features"]["float32"]
+    assert (f32["status"], f32["outcome"]) == ("fail", "xfail") and f32["cell"].startswith("xfail ")
+
+
+def test_declared_failures_with_nothing_passing_are_no_verdict(declaring, tmp_path, capsys):
+    """Every supported check declared failing: nothing backs conformance, so it is not green."""
+    assert main(["check", declaring("SeedDeclared")]) == 1
     out = capsys.readouterr().out
     assert "xfail state carry" in out and "expected failure: forward() restarts from zeros (upstream bug)" in out
-    assert "seed-numpy-gru: CONFORMANT (0 supported features pass, 3 expected failures, 11 unsupported)" in out
-    f64 = json.loads(js.read_text())["adapters"][0]["features"]["float64"]
-    assert (f64["status"], f64["outcome"], f64["cell"]) == ("fail", "xfail", "xfail state carry")
+    assert "seed-numpy-gru: NO VERDICT: no check that could have failed passed (11 unsupported, 3 expected " \
+           "failures)" in out
 
 
 def test_a_declared_failure_that_passes_is_strict(declaring, tmp_path, capsys):
@@ -318,7 +346,8 @@ def test_a_declared_failure_without_reason_is_a_usage_error(declaring, tmp_path,
 
 def test_report_lists_expected_failures(declaring, tmp_path, capsys):
     out_dir = tmp_path / "report"
-    assert main(["report", "--out", str(out_dir), "--adapters", declaring("SeedDeclared"), "--no-plots"]) == 0
+    assert main(["report", "--out", str(out_dir), "--adapters", declaring("MinimalFloat32Declared"),
+                 "--no-plots"]) == 0
     md = (out_dir / "report.md").read_text()
-    assert "| float64 | xfail state carry |" in md and "## Failures" not in md
-    assert "- `seed-numpy-gru` / float64: xfail state carry; declared: forward() restarts from zeros" in md
+    assert "| float32 | xfail " in md and "## Failures" not in md
+    assert "- `minimal-numpy-gru` / float32: xfail " in md and "declared: scales its float32 outputs" in md

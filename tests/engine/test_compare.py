@@ -4,7 +4,7 @@ import numpy as np
 
 from conformance import GRUResult, GRUSpec, oracle
 from conformance.case import GRUCase
-from conformance.compare import compare
+from conformance.compare import carried, compare
 from conformance.values import case_values
 
 
@@ -63,11 +63,15 @@ def test_bidirectional_divergence_names_the_direction_and_hn_names_the_layer():
     assert (c.h_n.first.layer, c.h_n.first.direction, c.h_n.first.batch) == (1, 0, 0)
 
 
-def test_padding_is_compared_only_when_zeros_are_promised():
+def test_padding_is_compared_as_declared():
     case = make_case(lengths=np.array([5, 2, 1]))
     r, bad = planted(case, where_y=[(4, 2, 0)])  # past row 2's length
     assert not compare(case, r, bad, tol=1e-6, padding="zeros").passed
-    assert compare(case, r, bad, tol=1e-6, padding="carry").passed
+    assert compare(case, r, bad, tol=1e-6, padding="undefined").passed
+    assert not compare(case, r, bad, tol=1e-6, padding="carry").passed  # a carry is declared, so checked
+    kept = GRUResult(carried(case, r.y), r.h_n)
+    assert compare(case, r, kept, tol=1e-6, padding="carry").passed
+    assert not compare(case, r, kept, tol=1e-6, padding="zeros").passed
 
 
 def test_nan_is_a_failure():

@@ -32,9 +32,9 @@ import numpy as np
 from keras import ops
 
 from ...case import GRUCase, GRUResult
-from ...contract import Capabilities
+from ...contract import Capabilities, NotInThisProcess
 from ...dtypes import numpy_dtype, result_array
-from ..padding import pad_array, pad_layers, padded_size, real_units
+from ..padding import KERAS_PADDING, pad_array, pad_layers, padded_size, real_units
 from .convert import cell_to_keras, gru_to_keras
 from .upstream import BACKEND, ZERO_INIT, float64_reason, no_bias_reason
 
@@ -256,7 +256,7 @@ def _result_array(a, dtype: str) -> np.ndarray:
 def require_backend(backend: str | None) -> str:
     """The backend in use; an error if the caller asked for another (it is fixed at Keras's import)."""
     if backend is not None and backend != BACKEND:
-        raise RuntimeError(f"Keras runs on the {BACKEND} backend in this process; the {backend} backend needs "
+        raise NotInThisProcess(f"Keras runs on the {BACKEND} backend in this process; the {backend} backend needs "
                            f"KERAS_BACKEND={backend} set before Keras is imported")
     return BACKEND
 
@@ -289,7 +289,7 @@ class KerasGRU:
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=DIRECTIONS, max_layers=8, reset_after=(True, False),
             bias=(True,) if no_bias else (True, False), initial_state=True, lengths=True, padding="undefined",
-            unsupported=unsupported,
+            unsupported=unsupported, size_padding=KERAS_PADDING if self.pad else "",
         )
 
     def run(self, case: GRUCase) -> GRUResult:
@@ -342,6 +342,7 @@ class KerasGRUCell:
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=("forward",), max_layers=1, reset_after=(True, False),
             bias=(True, False), initial_state=True, lengths=True, padding="zeros", unsupported=unsupported,
+            size_padding=KERAS_PADDING if self.pad else "",
         )
 
     def run(self, case: GRUCase) -> GRUResult:

@@ -13,7 +13,7 @@ import onnx
 
 from ...case import GRUResult, GRUSpec
 from ...contract import Capabilities
-from ..padding import pad_last, unpad_y
+from ..padding import SQUARE_PADDING, pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet
 from .wiring import codes
 
@@ -111,4 +111,4 @@ class KerasExportGRU(ExportedGRU):
              "float64": why_dtype, "float16": why_dtype, "bfloat16": why_dtype}
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "reverse", "bidirectional"),
                             max_layers=2, reset_after=(True, False), bias=(True, False), initial_state=True,
-                            lengths=True, padding="undefined", unsupported=u)
+                            lengths=True, padding="undefined", unsupported=u, size_padding=SQUARE_PADDING)

@@ -12,7 +12,7 @@ import onnx
 
 from ...case import GRUResult, GRUSpec
 from ...contract import Capabilities
-from ..padding import pad_last, unpad_y
+from ..padding import SQUARE_PADDING, pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet, ort_float64_reason
 from .wiring import codes
 
@@ -157,4 +157,4 @@ class TorchExportGRU(ExportedGRU):
             u["lengths"] = lengths
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "bidirectional"), max_layers=2,
                             reset_after=(True,), bias=(True, False), initial_state=True, lengths=not lengths,
-                            unsupported=u)
+                            unsupported=u, size_padding=SQUARE_PADDING)

@@ -52,12 +52,12 @@ def test_upstream_reasons_name_the_cause():
 
 SMALL = Profile("keras-small", max_examples=15, max_T=5, max_B=3, max_size=4, max_layers=2, derandomize=True)
 FLOAT64_DEMOTED = pytest.mark.xfail(
-    BACKEND in ("torch", "jax"), strict=True,
+    BACKEND in ("torch", "jax"), strict=True, raises=AssertionError,
     reason="Keras 3 demotes a float64 result_type to float32 outside TensorFlow "
            "(keras/src/backend/common/dtypes.py BIT64_TO_BIT32_DTYPE): torch's ops.matmul, JAX's ops.tanh; "
            "JAX without jax_enable_x64 has no float64 at all")
 JAX_NO_BIAS = pytest.mark.xfail(
-    BACKEND == "jax", strict=True,
+    BACKEND == "jax", strict=True, raises=AssertionError,
     reason="keras/src/backend/jax/rnn.py gru() makes use_bias=False biases in the default float type: "
            "lax.scan carry type mismatch for float16/bfloat16 layers")
 

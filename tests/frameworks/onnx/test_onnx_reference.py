@@ -33,17 +33,18 @@ def test_ignored_attributes_are_unsupported_with_the_evidence(feature):
 
 
 # Run anyway: each is a real non-conformance of the operator's reference implementation.
-@pytest.mark.xfail(strict=True, reason=UPSTREAM % "sequence_lens")
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=UPSTREAM % "sequence_lens")
 def test_reference_honours_sequence_lens():
     assert verify(ADAPTERS[0], probe_case("float64", lengths=[1, 3])).passed
 
 
-@pytest.mark.xfail(strict=True, reason=UPSTREAM % "clip")
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=UPSTREAM % "clip")
 def test_reference_honours_clip():
     assert verify(ADAPTERS[0], probe_case("float64", clip=0.5)).passed
 
 
-@pytest.mark.xfail(strict=True, reason=UPSTREAM % "activations, activation_alpha and activation_beta")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason=UPSTREAM % "activations, activation_alpha and activation_beta")
 def test_reference_honours_activations():
     acts = (Activation("HardSigmoid", 0.25, 0.5), Activation("LeakyRelu", 0.5))
     assert verify(ADAPTERS[0], probe_case("float64", activations=acts)).passed
