@@ -8,14 +8,16 @@ that pytest-xdist keeps a framework's cached models on one worker (``--dist load
 * each feature it supports passes (or fails, where the row declares an expected failure);
 * each feature it lacks is reported unsupported with the adapter's own stated reason.
 
-A built-in that this environment cannot load (its framework is not installed, or Keras runs
-another backend) is skipped with that reason; tests/builtins/test_registry.py makes sure a
+Built-ins that need another process set-up (a Keras backend other than KERAS_BACKEND's) are
+not collected here: .ci/run runs this module once per backend. A built-in whose framework is
+not installed is skipped with that reason; tests/builtins/test_registry.py makes sure a
 built-in whose framework *is* installed loads.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 
 import pytest
 
@@ -37,8 +39,13 @@ def adapter(name: str):
     return entry.adapter
 
 
+def _this_process(b) -> bool:
+    return all(os.environ.get(k, v) == v for k, v in b.environ.items())
+
+
 def names(prefixes: tuple) -> list:
-    return [b.name for b in BUILTINS if b.name.startswith(prefixes)]
+    """The built-ins named by ``prefixes`` that this process is set up for."""
+    return [b.name for b in BUILTINS if b.name.startswith(prefixes) and _this_process(b)]
 
 
 def declared_test(prefixes: tuple):
