@@ -142,7 +142,8 @@ def _num(v):
 
 def result_dict(r: FeatureResult, expected: str | None = None) -> dict:
     v = r.verdict
-    d = dict(status=r.status, cell=cell(r, expected), examples=r.examples, max_ulp=_num(r.max_ulp),
+    d = dict(status=r.status, cell=cell(r, expected), examples=r.examples, uninformative=r.uninformative,
+             max_ulp=_num(r.max_ulp),
              max_error_over_tolerance=_num(r.max_ratio), reason=r.reason or None, bug_classes=r.bug_classes)
     if expected:
         d.update(outcome=outcome(r, expected), expected_failure=expected)
