@@ -62,9 +62,11 @@ SAFETY is the one calibrated constant, per dtype (benchmarks/bench_calibration.p
 drawn cases per built-in adapter and dtype, dev profile): it keeps max(error / tol) <= 0.5,
 a 2x margin against flakiness, while the median stays near 0.1 (not loose). Where the
 bound binds, error / tol <= 1 / CAP_MARGIN = 0.4 whatever SAFETY is. What sets each value:
-float64 1.6 (torch, onnx.reference: error / e up to 0.64); float32 3.6 (onnxruntime, whose
-MLAS tanh errs by up to 9 float32 ulps near +-1, where the model allows C_ACT); float16 and
-bfloat16 2.4 (torch: error / e up to 1 in near-chaotic elements). An implementation that
+float64 2.0 (torch.nn.GRUCell: error / e up to 0.89, where a dot product of large terms
+cancels to a small pre-activation and its sum errs at the tail of the sqrt(n) estimate);
+float32 3.6 (onnxruntime, whose MLAS tanh errs by up to 9 float32 ulps near +-1, where the
+model allows C_ACT); float16 and bfloat16 2.4 (torch: error / e up to 1 in near-chaotic
+elements, where the error scale approaches the bound). An implementation that
 rounds every operation to the dtype (tests/core/test_tolerance.py) uses up to 0.13 of the
 tolerance; one that accumulates 1024-term dot products in bfloat16 exceeds it (1.4-1.8).
 
@@ -85,7 +87,7 @@ from .case import GRUCase, GRUResult
 from .dtypes import EPS
 
 #: calibrated per dtype (benchmarks/bench_calibration.py): max observed error / tol <= 0.5 (see above).
-SAFETY = {"float64": 1.6, "float32": 3.6, "float16": 2.4, "bfloat16": 2.4}
+SAFETY = {"float64": 2.0, "float32": 3.6, "float16": 2.4, "bfloat16": 2.4}
 #: roundings of an activation's result (exp, add, divide of a sigmoid, rounded to the dtype),
 #: counted in the ulp of max(|f(a)|, ACT_FLOOR).
 C_ACT = 3.0
