@@ -99,8 +99,8 @@ def test_computing_in_float32_and_rounding_the_state_passes(dtype):
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_the_hard_sigmoid_fails(dtype):
     r = ratios(dtype, 150, f=_hard_sigmoid, ops=dtype)
-    # per drawn case: 97% in float16, 18% in bfloat16 (a check draws 25, so it is caught)
-    assert np.mean(r > 1) > (0.8 if dtype == "float16" else 0.1), np.mean(r > 1)
+    # per drawn case: 99% in float16, 58% in bfloat16 (a check draws 25)
+    assert np.mean(r > 1) > (0.9 if dtype == "float16" else 0.4), np.mean(r > 1)
 
 
 def _wide_case(size, seed, reset_after=True):
@@ -112,7 +112,7 @@ def _wide_case(size, seed, reset_after=True):
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_bfloat16_accumulation_fails_where_the_dot_products_are_long_and_float32_passes(reset_after):
     for seed in range(1):
-        case = _wide_case(1024, seed, reset_after)
+        case = _wide_case(512, seed, reset_after)
         expected, tol = oracle(case), tolerance(case)
         assert compare(case, expected, numpy_gru(case, ops="bfloat16"), tol).ratio <= 0.5
         assert not compare(case, expected, numpy_gru(case, ops="bfloat16", acc="bfloat16"), tol).passed
