@@ -257,7 +257,8 @@ def tolerance(case: GRUCase, *, dtype: Optional[str] = None) -> Tolerance:
     dtype = dtype or case.dtype
     e, bound = _scales(case, dtype)
     k = SAFETY[dtype]
-    return Tolerance(*(np.where(a < NEAR_BOUND * b, k * a, CAP_MARGIN * b) for a, b in ((e.y, bound.y), (e.h_n, bound.h_n))))
+    pairs = ((e.y, bound.y), (e.h_n, bound.h_n))
+    return Tolerance(*(np.where(a < NEAR_BOUND * b, k * a, CAP_MARGIN * b) for a, b in pairs))
 
 
 def _within(exp, cand, tol, mask=None) -> bool:
