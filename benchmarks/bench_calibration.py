@@ -67,9 +67,9 @@ def draw(caps, profile, n: int, **constraints) -> list:
 def uncapped(case, expected, result, padding) -> float:
     """error / tolerance over the elements whose error scale is below half its hard bound.
 
-    Where rounding is amplified to O(1) (chaotic or saturating dynamics) an error is as
-    large as the state itself and error / tolerance reaches 1 / SAFETY; this figure leaves
-    those elements out, to show how much of the tolerance the ordinary elements use.
+    Where rounding is amplified to O(1) (chaotic or saturating dynamics) the tolerance is
+    the bound itself (tolerance.NEAR_BOUND); this figure leaves those elements out, to show
+    how much of SAFETY * e the ordinary elements use.
     """
     e, bound = _scales(case, case.dtype)
     tol = tolerance(case)
