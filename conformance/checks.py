@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Unsatisfiable
 
 from .bugclasses import BugClass
 from .canonical import oracle
@@ -30,7 +31,7 @@ from .features import feature as get_feature
 from .profiles import Profile, get_profile
 from .status import Status
 from .strategies import gru_cases, probe_case
-from .tolerance import tolerance
+from .tolerance import Tolerance, tolerance, trivial_answer
 
 #: where minimal failing cases are saved when the caller names no directory; this variable overrides it
 CASE_DIR_ENV = "GRU_CONFORMANCE_CASE_DIR"
@@ -45,8 +46,9 @@ class CaseVerdict:
     comparison: Optional[Comparison] = None
     expected: Optional[GRUResult] = None
     actual: Optional[GRUResult] = None
-    tol: float = 0.0
+    tol: Optional[Tolerance] = None
     padding: str = "zeros"
+    trivial: Optional[str] = None  # the trivial answer that would pass too: the case tests nothing
 
     @property
     def passed(self) -> bool:
@@ -80,9 +82,10 @@ def verify(adapter, case: GRUCase, *, capabilities: Capabilities | None = None,
     if fault:
         return CaseVerdict(case, fault=fault, padding=caps.padding)
     expected = oracle(case)
-    tol = tolerance(case, expected)
+    tol = tolerance(case)
     return CaseVerdict(case, comparison=compare(case, expected, result, tol, caps.padding),
-                       expected=expected, actual=result, tol=tol, padding=caps.padding)
+                       expected=expected, actual=result, tol=tol, padding=caps.padding,
+                       trivial=trivial_answer(case, expected, tol))
 
 
 @dataclass
@@ -91,6 +94,7 @@ class FeatureResult:
     feature: str
     status: Status
     examples: int = 0  # examples run, shrinking included
+    uninformative: int = 0  # passing examples redrawn because a trivial answer would have passed too
     first_failure_at: Optional[int] = None  # examples run up to the first failure
     max_ulp: float = 0.0
     max_ratio: float = 0.0  # max observed error / tolerance
@@ -177,6 +181,9 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
             fault = _deterministic(adapter, case, v, timeout)
             if fault:
                 v = CaseVerdict(case, fault=fault, padding=caps.padding)
+        if v.passed and v.trivial:  # not a pass: zeros (or x, or h0) would have passed as well
+            res.uninformative += 1
+            assume(False)
         if v.passed:
             res.max_ulp = max(res.max_ulp, v.comparison.max_ulp)
             res.max_ratio = max(res.max_ratio, v.comparison.ratio)
@@ -194,6 +201,9 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         search()
     except (_Failed, _Hung):
         pass
+    except Unsatisfiable:  # every drawn case was uninformative: nothing was tested
+        return FeatureResult(name, feat.name, Status.ERROR, examples=res.examples, uninformative=res.uninformative,
+                             reason="no informative case: a trivial answer passed every drawn case")
     if not failures:
         return res
     minimal = failures[-1]  # Hypothesis replays the minimal failing example last

@@ -200,7 +200,7 @@ def cmd_replay(args, out: Output) -> int:
         out.note(f"this case lies outside {adapter.name}'s capabilities ({outside}); running it anyway")
     out.print(f"{adapter.name} on {case.describe()}")
     v = verify(adapter, case, capabilities=caps, timeout=args.timeout)
-    out.print(("PASS" if v.passed else "FAIL") + f" (tolerance {v.tol:.3g})" * (v.comparison is not None))
+    out.print(("PASS" if v.passed else "FAIL") + (f" (tolerance {v.tol:.3g})" if v.comparison is not None else ""))
     out.print(v.message)
     if not v.passed and v.comparison is not None:
         out.print("diagnosis:")

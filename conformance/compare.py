@@ -2,6 +2,8 @@
 
 "First" means first in processing order: for a reverse direction that is the sequence's
 last valid step. y belongs to the last layer; h_n localises the earliest diverging layer.
+A tolerance is one number, or one per element (tolerance.Tolerance, or arrays that
+broadcast against y and h_n); the ratio of a comparison is max(|error| / tolerance).
 """
 
 from __future__ import annotations
@@ -39,17 +41,14 @@ class ArrayComparison:
     name: str
     max_abs: float
     max_ulp: float
-    tol: float
+    tol: float  # the tolerance at the element of the largest error / tolerance
     first: Optional[Divergence]
     compared: int  # how many values were compared
+    ratio: float = 0.0  # max over elements of |error| / tolerance
 
     @property
     def passed(self) -> bool:
         return self.first is None
-
-    @property
-    def ratio(self) -> float:
-        return self.max_abs / self.tol if self.tol > 0 else float("inf")
 
     def __str__(self):
         s = f"{self.name}: max abs error {self.max_abs:.3g} ({self.max_ulp:.3g} ULP), tolerance {self.tol:.3g}"
@@ -126,6 +125,17 @@ def padding_mask(case: GRUCase, shape, padding: str) -> np.ndarray:
     return valid | _forward_halves(case)[None, None, :] if padding == "carry" else valid
 
 
+def _ratio(err, tol):
+    """(max |error| / tolerance, the tolerance there); 0/0 counts as 0, e/0 as inf."""
+    tol = np.broadcast_to(np.asarray(tol, dtype=np.float64), err.shape)
+    if err.size == 0:
+        return 0.0, float(tol.max(initial=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(err > 0, err / tol, 0.0)
+    k = np.unravel_index(int(np.argmax(r)), r.shape)
+    return float(r[k]), float(tol[k])
+
+
 def _compare_y(case, exp, act, tol, padding) -> ArrayComparison:
     H, D = case.spec.hidden_size, case.spec.num_directions
     if padding == "carry":
@@ -135,6 +145,7 @@ def _compare_y(case, exp, act, tol, padding) -> ArrayComparison:
     err = np.where(np.isnan(err), np.inf, err)
     ulps = err / ulp(exp, case.dtype)
     bad = err > tol
+    ratio, tol_at = _ratio(err, tol)
     first = None
     if bad.any():
         order = np.where(bad, _step_order(case), np.iinfo(np.int64).max)
@@ -142,7 +153,8 @@ def _compare_y(case, exp, act, tol, padding) -> ArrayComparison:
         t, b, k = (int(i) for i in idx)
         first = Divergence("y", case.spec.num_layers - 1, k // H if D == 2 else 0, t, b, k % H,
                            float(exp[idx]), float(act[idx]))
-    return ArrayComparison("y", float(err.max(initial=0)), float(ulps.max(initial=0)), tol, first, int(mask.sum()))
+    return ArrayComparison("y", float(err.max(initial=0)), float(ulps.max(initial=0)), tol_at, first, int(mask.sum()),
+                           ratio)
 
 
 def _compare_h(case, exp, act, tol) -> ArrayComparison:
@@ -151,17 +163,23 @@ def _compare_h(case, exp, act, tol) -> ArrayComparison:
     err = np.where(np.isnan(err), np.inf, err)
     ulps = err / ulp(exp, case.dtype)
     bad = np.argwhere(err > tol)  # row-major: layer, then direction, batch, unit
+    ratio, tol_at = _ratio(err, tol)
     first = None
     if len(bad):
         i, b, u = (int(v) for v in bad[0])
         first = Divergence("h_n", i // D, i % D, None, b, u, float(exp[i, b, u]), float(act[i, b, u]))
-    return ArrayComparison("h_n", float(err.max(initial=0)), float(ulps.max(initial=0)), tol, first, err.size)
+    return ArrayComparison("h_n", float(err.max(initial=0)), float(ulps.max(initial=0)), tol_at, first, err.size,
+                           ratio)
 
 
-def compare(case: GRUCase, expected: GRUResult, actual: GRUResult, tol: float, padding: str = "zeros") -> Comparison:
-    """Compare ``actual`` with ``expected``; shapes must already match."""
+def compare(case: GRUCase, expected: GRUResult, actual: GRUResult, tol, padding: str = "zeros") -> Comparison:
+    """Compare ``actual`` with ``expected``; shapes must already match.
+
+    ``tol``: one number, or per element (an object with arrays ``y`` and ``h_n``).
+    """
+    tol_y, tol_h = (tol.y, tol.h_n) if hasattr(tol, "h_n") else (tol, tol)
     act_y = np.asarray(actual.y, dtype=np.float64)
     act_h = np.asarray(actual.h_n, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-            return Comparison(_compare_y(case, expected.y, act_y, tol, padding),
-                          _compare_h(case, expected.h_n, act_h, tol))
+        return Comparison(_compare_y(case, expected.y, act_y, tol_y, padding),
+                          _compare_h(case, expected.h_n, act_h, tol_h))

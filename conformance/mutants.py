@@ -4,6 +4,10 @@ Each mutant is a textbook NumPy GRU, written independently of the oracle (weight
 stacked (3H, in) like ONNX, a plain loop over time), with exactly one bug switched on,
 the kind of bug seen in real ports. They run through the public adapter contract, so
 the suite must kill each one and its diagnosis must name the mutant's bug class.
+
+Most declare float64 and float32. The low-precision ones declare one dtype only, as a
+half-precision kernel with its own code path does: they compute in float32 and round
+their outputs to the case dtype (the tolerance must still catch their bug there).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 from .bugclasses import BugClass
 from .case import GRUCase, GRUResult
 from .contract import Capabilities
+from .dtypes import round_to
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class Bug:
     name: str
     bug_class: BugClass
     story: str
+    dtypes: tuple = ("float64", "float32")
 
 
 BUGS = (
@@ -52,7 +58,12 @@ BUGS = (
     Bug("tanh-float16", BugClass.PRECISION, "a low-accuracy tanh (evaluated in float16)"),
     Bug("bias-off", BugClass.WEIGHTS, "one recurrent bias off by 0.1%"),
     Bug("weight-off", BugClass.WEIGHTS, "one recurrent weight off by 0.1%"),
+    Bug("bfloat16-hard-sigmoid", BugClass.ACTIVATIONS, "a bfloat16 kernel with Keras 2's hard_sigmoid on the gates",
+        dtypes=("bfloat16",)),
+    Bug("float16-bUn-folded", BugClass.BIAS_PLACEMENT, "a float16 kernel adding b_Un outside the reset",
+        dtypes=("float16",)),
 )
+_LOW = {"bfloat16-hard-sigmoid": "hard-sigmoid", "float16-bUn-folded": "bUn-folded"}  # their bug, in float32
 
 BY_NAME = {b.name: b for b in BUGS}
 _BLOCKS = {"gates-rz": [1, 0, 2], "gates-nzr": [2, 0, 1], "gates-zn": [2, 1, 0]}
@@ -76,14 +87,16 @@ class MutantGRU:
         self.ref = f"conformance.mutants:{bug}"
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(dtypes=("float64", "float32"), directions=("forward", "reverse", "bidirectional"),
+        return Capabilities(dtypes=self.bug.dtypes, directions=("forward", "reverse", "bidirectional"),
                             max_layers=3, reset_after=(True, False), bias=(True, False), initial_state=True,
                             lengths=True)
 
     # -- one step ---------------------------------------------------------------------------
     def _step(self, x, h, W, U, bW, bU, reset_after, H):
-        b = self.bug.name
+        b = _LOW.get(self.bug.name, self.bug.name)
         act = (lambda a: a.astype(np.float16)) if b == "float16-compute" else (lambda a: a)
+        if self.bug.name in _LOW:
+            act = lambda a: a.astype(np.float32)  # noqa: E731
         x, h, W, U, bW, bU = (act(a) for a in (x, h, W, U, bW, bU))
         f = _hard_sigmoid if b == "hard-sigmoid" else _sigmoid
         g = np.tanh
@@ -113,15 +126,15 @@ class MutantGRU:
         return (z * h + (1 - z) * n).astype(np.float64)
 
     # -- one direction of one layer ----------------------------------------------------------
-    def _direction(self, x, w, h0, lengths, reverse, reset_after):
+    def _direction(self, x, w, h0, lengths, reverse, reset_after, first=True):
         b = self.bug.name
         T, B, _ = x.shape
         H = w.U.shape[1]
         W, U = w.W.reshape(3 * H, -1).copy(), w.U.reshape(3 * H, H).copy()
         bW, bU = w.bW.reshape(-1).copy(), w.bU.reshape(-1).copy()
-        if b == "bias-off":
+        if b == "bias-off" and first:  # one parameter: layer 0, direction 0 only
             bU[H] *= 1.001  # b_Ur, unit 0
-        if b == "weight-off":
+        if b == "weight-off" and first:
             U[0, 0] *= 1.001  # U_z[0, 0]
         if reverse and b == "reverse-ignores-lengths":
             lengths = np.full(B, T)
@@ -160,7 +173,7 @@ class MutantGRU:
                 i = layer * D + d
                 start = h0[d] if b == "layers-share-h0" else h0[i]
                 reverse = s.direction == "reverse" or d == 1
-                y, h_n[i] = self._direction(layer_in, case.weights[i], start, lengths, reverse, s.reset_after)
+                y, h_n[i] = self._direction(layer_in, case.weights[i], start, lengths, reverse, s.reset_after, i == 0)
                 if b == "reverse-ignores-lengths":
                     y = y * (np.arange(T)[:, None] < true_lengths[None, :])[:, :, None]
                 outs.append(y)
@@ -175,6 +188,9 @@ class MutantGRU:
         if b == "hn-direction-major":
             h_n = h_n[[l * D + d for d in range(D) for l in range(L)]]  # noqa: E741
         dt = case.dtype
+        if dt in ("float16", "bfloat16"):  # bfloat16 values travel as float32
+            out = np.float16 if dt == "float16" else np.float32
+            return GRUResult(round_to(layer_in, dt).astype(out), round_to(h_n, dt).astype(out))
         return GRUResult(layer_in.astype(dt), h_n.astype(dt))
 
 

@@ -120,8 +120,8 @@ def _num(v):
 
 def result_dict(r: FeatureResult, expected: str | None = None) -> dict:
     v = r.verdict
-    d = dict(status=str(r.status), cell=cell(r, expected), examples=r.examples, max_ulp=_num(r.max_ulp),
-             max_error_over_tolerance=_num(r.max_ratio), reason=r.reason or None,
+    d = dict(status=str(r.status), cell=cell(r, expected), examples=r.examples, uninformative=r.uninformative,
+             max_ulp=_num(r.max_ulp), max_error_over_tolerance=_num(r.max_ratio), reason=r.reason or None,
              bug_classes=[str(b) for b in r.bug_classes])
     if expected:
         d.update(outcome=str(outcome(r, expected)), expected_failure=expected)

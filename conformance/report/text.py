@@ -41,12 +41,13 @@ def describe(r, expected: str | None = None) -> str:
         return f"{r.adapter} / {r.feature}: XPASS (strict): declared as an expected failure ({expected}) " \
                f"but passed {r.examples} examples; remove it from expected_failed_checks"
     if r.status == Status.ERROR:
-        return f"{r.adapter} / {r.feature}: ERROR (the check itself crashed: {r.reason})\n" + \
+        return f"{r.adapter} / {r.feature}: ERROR (the check itself could not run: {r.reason})\n" + \
             "\n".join("  " + line for n in r.notes for line in n.splitlines())
     if r.status == Status.UNSUPPORTED:
         return f"{head} ({r.reason})"
     if r.status == Status.PASS:
-        return f"{head} on {r.examples} examples, max {r.max_ulp:.3g} ULP, max error/tolerance {r.max_ratio:.3g}"
+        return f"{head} on {r.examples} examples ({r.uninformative} uninformative, redrawn), " \
+               f"max {r.max_ulp:.3g} ULP, max error/tolerance {r.max_ratio:.3g}"
     v = r.verdict
     if v is None:  # an error outside any case: the reason says what happened
         return f"{head} ({r.reason})"

@@ -108,7 +108,8 @@ def test_check_writes_json_and_markdown(tmp_path, capsys, case_dir):
     assert set(a["features"]) == {"float64", "reverse"}
     assert a["features"]["float64"]["cell"] == "FAIL state carry"
     assert Path(a["features"]["float64"]["case_file"]).is_file()
-    assert a["features"]["reverse"] == dict(status="unsupported", cell="unsupported", examples=0, max_ulp=0.0,
+    assert a["features"]["reverse"] == dict(status="unsupported", cell="unsupported", examples=0, uninformative=0,
+                                            max_ulp=0.0,
                                             max_error_over_tolerance=0.0, bug_classes=[],
                                             reason="the blog's GRU is a single forward float64 layer")
     text = md.read_text()

@@ -36,3 +36,13 @@ def test_a_bias_off_by_a_relative_1e_3_is_caught_in_float32():
     assert result.status == "fail"
     assert result.verdict.case.dtype == "float32"
     assert "weights" in result.bug_classes, result.report()
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_a_low_precision_only_mutant_is_killed_in_its_dtype_and_named_alone(dtype):
+    bugs = [b for b in BUGS if b.dtypes == (dtype,)]
+    assert bugs, f"no {dtype}-only mutant in the catalogue"
+    for bug in bugs:
+        result = check_feature(MutantGRU(bug.name), dtype, "ci")
+        assert result.status == "fail" and result.verdict.case.dtype == dtype, result.report()
+        assert result.bug_classes == [bug.bug_class], result.report()
