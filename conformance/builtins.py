@@ -74,7 +74,8 @@ def _keras(backend: str) -> tuple:
 BUILTINS: tuple = (
     Builtin("reference", f"{_FW}.reference:ReferenceAdapter",
             supported=("float64", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state", "lengths", "activations", "clip"), self_check=True),
+                       "initial_state", "lengths", "zero_length", "activations", "per_direction_activations", "clip"),
+            self_check=True),
     Builtin("torch.nn.GRU", f"{_FW}.torch.adapters:TorchGRU", supported=_TORCH_GRU, requires=("torch",)),
     Builtin("torch.nn.GRU[batch_first]", f"{_FW}.torch.adapters:TorchGRU", {"batch_first": True},
             supported=_TORCH_GRU, requires=("torch",)),
