@@ -47,11 +47,13 @@ class Builtin:
 
 
 _ALL = tuple(DTYPES)
+# zero_length: measured by each adapter (conformance.corners); torch's pack_padded_sequence refuses it,
+# onnxruntime returns Y_h = 0 for it, the adapters that step a cell mask it themselves.
 _TORCH_GRU = (*_ALL, "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", "lengths")
-_TORCH_CELL = (*_ALL, "reset_after", "no_bias", "initial_state", "lengths")
+_TORCH_CELL = (*_ALL, "reset_after", "no_bias", "initial_state", "lengths", "zero_length")
 _KERAS_GRU = ("reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked", "initial_state",
-              "lengths")
-_KERAS_CELL = ("reset_after", "reset_before", "no_bias", "initial_state", "lengths")
+              "lengths", "zero_length")
+_KERAS_CELL = ("reset_after", "reset_before", "no_bias", "initial_state", "lengths", "zero_length")
 _LOW = ("float32", "float16", "bfloat16")
 _ORT = ("onnx", "onnxruntime")
 
@@ -74,7 +76,8 @@ def _keras(backend: str) -> tuple:
 BUILTINS: tuple = (
     Builtin("reference", f"{_FW}.reference:ReferenceAdapter",
             supported=("float64", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state", "lengths", "activations", "clip"), self_check=True),
+                       "initial_state", "lengths", "zero_length", "activations", "per_direction_activations", "clip"),
+            self_check=True),
     Builtin("torch.nn.GRU", f"{_FW}.torch.adapters:TorchGRU", supported=_TORCH_GRU, requires=("torch",)),
     Builtin("torch.nn.GRU[batch_first]", f"{_FW}.torch.adapters:TorchGRU", {"batch_first": True},
             supported=_TORCH_GRU, requires=("torch",)),
@@ -82,7 +85,8 @@ BUILTINS: tuple = (
     *_keras("tensorflow"), *_keras("jax"), *_keras("torch"),
     Builtin("onnx.GRU[onnxruntime]", f"{_FW}.onnx.node:OnnxRuntimeGRU",
             supported=("float32", "float16", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional",
-                       "stacked", "initial_state", "lengths", "activations", "clip"), requires=_ORT),
+                       "stacked", "initial_state", "lengths", "activations", "per_direction_activations", "clip"),
+            requires=_ORT),
     # onnxruntime refuses every layout=1 GRU: every feature is unsupported, in its own words
     Builtin("onnx.GRU[onnxruntime][layout=1]", f"{_FW}.onnx.node:OnnxRuntimeGRU", {"layout": 1}, requires=_ORT),
     Builtin("onnx.reference", f"{_FW}.onnx.reference:OnnxReferenceGRU",
@@ -99,7 +103,7 @@ BUILTINS: tuple = (
             requires=(*_ORT, "torch")),
     Builtin("onnx.export[keras]", f"{_FW}.onnx.export_keras:KerasExportGRU",
             supported=("float32", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state", "lengths"), test_profile=EXPORT_PROFILE,
+                       "initial_state", "lengths", "zero_length"), test_profile=EXPORT_PROFILE,
             requires=(*_ORT, "keras", "tf2onnx")),
 )
 

@@ -20,7 +20,7 @@ OVERRIDES = {
     "reset_after": "the case's reset position",
     "h0": "the case's h0 (zeros when absent)",
     "lengths": "the case's lengths (None: every sequence runs T steps)",
-    "activations": "the case's (f, g) as [(name, alpha, beta), (name, alpha, beta)]",
+    "activations": "the case's (f, g) as [(name, alpha, beta), (name, alpha, beta)] (4 entries: per direction)",
     "reverse_lengths": "'same' (the reverse direction honours the lengths) or None (it starts at T-1)",
     "carry_state": "True (the state is carried between steps) or False (it restarts from zeros)",
 }
@@ -56,7 +56,8 @@ def _general(case: GRUCase, params, *, reset_after=None, h0="case", lengths="cas
     h0 = case.h0_or_zeros() if isinstance(h0, str) else h0
     lengths = case.lengths if isinstance(lengths, str) else lengths
     acts = activations or _acts(case)
-    f, g = references.activation(*acts[0]), references.activation(*acts[1])
+    pairs = [(references.activation(*a), references.activation(*b))
+             for a, b in references.direction_activations(acts, D)]
     T, B = case.T, case.B
     layer_in, h_n = case.x, np.empty((s.num_layers * D, B, H))
     for layer in range(s.num_layers):
@@ -66,14 +67,16 @@ def _general(case: GRUCase, params, *, reset_after=None, h0="case", lengths="cas
             p = references.Params(*params[i])
             reverse = s.direction == "reverse" or d == 1
             lens = None if (reverse and reverse_lengths is None) else lengths
-            kw = dict(reverse=reverse, reset_after=reset_after, f=f, g=g, clip=s.clip)
+            kw = dict(reverse=reverse, reset_after=reset_after, f=pairs[d][0], g=pairs[d][1], clip=s.clip)
             if carry_state:
                 y, h_n[i] = references.gru_direction(layer_in, p, h0[i], lens, **kw)
             else:  # every step starts again from zeros
                 flat = layer_in.reshape(1, T * B, -1)
                 y = references.gru_direction(flat, p, np.zeros((T * B, H)), None, **kw)[0].reshape(T, B, H)
-                last = np.full(B, T - 1) if lens is None else lens - 1
+                last = np.full(B, T - 1) if lens is None else np.maximum(lens - 1, 0)
                 h_n[i] = y[0] if reverse else y[last, np.arange(B)]
+                if lens is not None:  # an empty sequence takes no step: its h_n is its h0
+                    h_n[i][lens == 0] = h0[i][lens == 0]
             if lengths is not None:
                 y = y * (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
             outs.append(y)

@@ -13,6 +13,7 @@ import numpy as np
 
 from references import ACTIVATIONS, DIRECTIONS
 
+from .biases import BIAS_STRUCTURES, absent_nonzero, from_flag
 from .dtypes import check_dtype, is_representable
 
 
@@ -80,8 +81,13 @@ class GRUSpec:
     direction: str = "forward"
     reset_after: bool = True
     bias: bool = True
-    activations: tuple = (SIGMOID, TANH)  # (f, g)
+    #: (f, g) shared by every direction, or, bidirectional only, (f, g) forward then (f, g) reverse
+    #: (ONNX lists 4 activations); four whose two pairs are equal are stored as the shared two
+    activations: tuple = (SIGMOID, TANH)
     clip: Optional[float] = None
+    #: which biases exist (conformance.biases): None means "full" if bias else "none"; a structure
+    #: given decides ``bias`` (an explicit bias=False with a structure that has biases is an error)
+    bias_structure: Optional[str] = None
 
     def __post_init__(self):
         _positive_int("input_size", self.input_size)
@@ -92,12 +98,22 @@ class GRUSpec:
         for name in ("reset_after", "bias"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 _fail(name, "a bool", repr(getattr(self, name)))
+        bs = from_flag(self.bias) if self.bias_structure is None else self.bias_structure
+        if bs not in BIAS_STRUCTURES:
+            _fail("bias_structure", f"None or one of {list(BIAS_STRUCTURES)}", repr(bs))
+        if not self.bias and bs != "none":
+            _fail("bias_structure", "'none' when bias=False", repr(bs))
+        object.__setattr__(self, "bias_structure", bs)
+        object.__setattr__(self, "bias", bs != "none")
         if isinstance(self.activations, str):
             _fail("activations", "2 activations (f, g)", repr(self.activations))
         acts = tuple(a if isinstance(a, Activation) else Activation(*((a,) if isinstance(a, str) else a))
                      for a in self.activations)
-        if len(acts) != 2:
-            _fail("activations", "2 activations (f, g)", len(acts))
+        if len(acts) == 4 and acts[:2] == acts[2:]:
+            acts = acts[:2]
+        if len(acts) != 2 and not (len(acts) == 4 and self.direction == "bidirectional"):
+            _fail("activations", "2 activations (f, g), or 4 (f, g per direction) when bidirectional",
+                  f"{len(acts)} for direction {self.direction}")
         object.__setattr__(self, "activations", acts)
         c = self.clip
         if c is not None and not (_is_real(c) and np.isfinite(c) and c > 0):
@@ -114,10 +130,22 @@ class GRUSpec:
     def default_activations(self) -> bool:
         return self.activations == (SIGMOID, TANH)
 
+    @property
+    def per_direction(self) -> bool:
+        """Whether the two directions have different (f, g) pairs."""
+        return len(self.activations) == 4
+
+    def direction_activations(self, d: int) -> tuple:
+        """The (f, g) of direction d (0 forward, 1 reverse of a bidirectional GRU)."""
+        return self.activations[2 * d:2 * d + 2] if self.per_direction else self.activations
+
     def describe(self) -> str:
         parts = [f"I={self.input_size}", f"H={self.hidden_size}", f"L={self.num_layers}",
-                 self.direction, f"reset_after={self.reset_after}", f"bias={self.bias}"]
-        if not self.default_activations:
+                 self.direction, f"reset_after={self.reset_after}",
+                 f"bias={self.bias if self.bias_structure in ('full', 'none') else self.bias_structure}"]
+        if self.per_direction:  # forward pair | reverse pair
+            parts.append("activations=" + "|".join(",".join(map(str, self.direction_activations(d))) for d in (0, 1)))
+        elif not self.default_activations:
             parts.append("activations=" + ",".join(map(str, self.activations)))
         if self.clip is not None:
             parts.append(f"clip={self.clip:g}")
@@ -168,9 +196,13 @@ def check_weights(spec: GRUSpec, weights) -> tuple:
 def _check_weights(spec: GRUSpec, weights, dtype: str) -> tuple:
     weights = check_weights(spec, weights)
     for i, w in enumerate(weights):
+        absent = absent_nonzero(spec.bias_structure, w.bW, w.bU)
+        if absent and not spec.bias:
+            _fail(f"weights[{i}].{absent[0][:2]}", "zeros when bias=False", "non-zero values")
+        if absent:
+            _fail(f"weights[{i}]", f"zeros for the biases bias_structure={spec.bias_structure!r} lacks",
+                  f"non-zero {', '.join(absent)}")
         for k, a in zip(("W", "U", "bW", "bU"), w, strict=True):
-            if not spec.bias and k in ("bW", "bU") and np.any(a != 0):
-                _fail(f"weights[{i}].{k}", "zeros when bias=False", "non-zero values")
             if not is_representable(a, dtype):
                 _fail(f"weights[{i}].{k}", f"values exactly representable in {dtype}", "values that round")
     return weights
@@ -181,7 +213,9 @@ class GRUCase:
     """One conformance case: structure, canonical weights, inputs, and the dtype to run in.
 
     Arrays are float64 holding values exact in ``dtype``; x is time-major (T, B, I);
-    h0 is (L*D, B, H) or None (zeros); lengths is (B,) in [1, T] or None (all T).
+    h0 is (L*D, B, H) or None (zeros); lengths is (B,) in [0, T] or None (all T). A length of 0
+    is canonical (y zero, h_n = h0, DESIGN.md section 5); only adapters that declare
+    ``Capabilities.zero_lengths`` are given such cases.
     """
 
     spec: GRUSpec
@@ -221,8 +255,8 @@ class GRUCase:
             if lengths.dtype.kind not in "iuf" or not np.all(np.isfinite(lengths) & (lengths == np.round(lengths))):
                 _fail("lengths", "integers", lengths.tolist())
             lengths = lengths.astype(np.int64)
-            if np.any(lengths < 1) or np.any(lengths > T):
-                _fail("lengths", f"values in [1, {T}]", lengths.tolist())
+            if np.any(lengths < 0) or np.any(lengths > T):
+                _fail("lengths", f"values in [0, {T}]", lengths.tolist())
             lengths.setflags(write=False)
             object.__setattr__(self, "lengths", lengths)
 
@@ -233,6 +267,10 @@ class GRUCase:
     @property
     def B(self) -> int:
         return self.x.shape[1]
+
+    @property
+    def has_zero_length(self) -> bool:
+        return self.lengths is not None and bool(np.any(self.lengths == 0))
 
     @property
     def ragged(self) -> bool:

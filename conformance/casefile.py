@@ -14,6 +14,7 @@ def save_case(case: GRUCase, path) -> Path:
     s = case.spec
     meta = dict(input_size=s.input_size, hidden_size=s.hidden_size, num_layers=s.num_layers,
                 direction=s.direction, reset_after=bool(s.reset_after), bias=bool(s.bias),
+                bias_structure=s.bias_structure,
                 activations=[[a.name, a.alpha, a.beta] for a in s.activations], clip=s.clip,
                 dtype=case.dtype, seed=case.seed)
     arrays = {"x": case.x, "meta": np.array(json.dumps(meta))}

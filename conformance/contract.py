@@ -17,6 +17,7 @@ from typing import Mapping, Protocol, runtime_checkable
 
 from references import ACTIVATIONS, DIRECTIONS
 
+from .biases import BIAS_STRUCTURES, from_flag
 from .case import GRUCase, GRUResult
 from .dtypes import DTYPES
 
@@ -41,10 +42,19 @@ class Capabilities:
     directions: tuple = ("forward",)
     max_layers: int = 1
     reset_after: tuple = (True,)
-    bias: tuple = (True,)
+    #: bias flags, (True,) by default; with bias_structures given, derived from them (True: some bias)
+    bias: tuple | None = None
+    #: which biases exist (conformance.biases: "full", "input+candidate", "input", "none"); default
+    #: from ``bias``: True is "full", False "none". The strategies draw zeros for the absent ones.
+    bias_structures: tuple = ()
     initial_state: bool = True
     lengths: bool = False
+    #: accepts lengths[b] = 0 (y zero for that row, h_n = h0): the ONNX spec leaves it undefined
+    #: (onnx #1674), TensorFlow's cuDNN path raises (tensorflow #43103); never drawn unless declared
+    zero_lengths: bool = False
     activations: tuple = ()  # ONNX names accepted for f and g beyond (Sigmoid, Tanh)
+    #: a bidirectional GRU may have a different (f, g) per direction (ONNX's 4 activations)
+    per_direction_activations: bool = False
     clip: bool = False
     padding: str = "zeros"
     max_batch: int | None = None  # None: any batch size
@@ -56,6 +66,7 @@ class Capabilities:
     withdrawn_activations: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
+        self._bias_fields()
         for name, allowed in (("dtypes", DTYPES), ("directions", tuple(DIRECTIONS)),
                               ("reset_after", (True, False)), ("bias", (True, False))):
             object.__setattr__(self, name, _subset(name, getattr(self, name), allowed))
@@ -77,9 +88,22 @@ class Capabilities:
                 raise ValueError(f"capabilities.{name}: expected keys among {list(known)}, got {bad}")
             if not all(isinstance(v, str) and v.strip() for v in getattr(self, name).values()):
                 raise ValueError(f"capabilities.{name}: every reason must be a non-empty string")
-        for name in ("initial_state", "lengths", "clip"):
+        for name in ("initial_state", "lengths", "zero_lengths", "per_direction_activations", "clip"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"capabilities.{name}: expected a bool, got {getattr(self, name)!r}")
+
+    def _bias_fields(self):
+        """bias and bias_structures, each from the other where one is not given; both given must agree."""
+        structures = _subset("bias_structures", self.bias_structures, BIAS_STRUCTURES, nonempty=False)
+        if self.bias is not None:
+            flags = _subset("bias", self.bias, (True, False))
+            implied = tuple(dict.fromkeys(from_flag(b) for b in flags))
+            if structures and {s != "none" for s in structures} != set(flags):
+                raise ValueError(f"capabilities.bias: {list(flags)} contradicts bias_structures {list(structures)}")
+            structures = structures or implied
+        structures = structures or ("full",)
+        object.__setattr__(self, "bias_structures", structures)
+        object.__setattr__(self, "bias", tuple(dict.fromkeys(s != "none" for s in structures)))
 
     def admits(self, case: GRUCase) -> str | None:
         """None if the case lies inside these capabilities, else the reason it does not."""
@@ -89,12 +113,15 @@ class Capabilities:
             (s.direction in self.directions, f"direction {s.direction}"),
             (s.num_layers <= self.max_layers, f"{s.num_layers} layers"),
             (s.reset_after in self.reset_after, f"reset_after={s.reset_after}"),
-            (s.bias in self.bias, f"bias={s.bias}"),
+            (s.bias_structure in self.bias_structures,
+             f"bias={s.bias}" if s.bias_structure in ("full", "none") else f"bias structure {s.bias_structure}"),
             (case.h0 is None or self.initial_state, "an initial state"),
             (case.lengths is None or self.lengths, "per-sequence lengths"),
+            (not case.has_zero_length or self.zero_lengths, "a zero-length sequence"),
             (s.default_activations or (bool(self.activations) and all(
                 a.name in self.activations or a.name in ("Sigmoid", "Tanh") for a in s.activations)),
              "activations " + ",".join(map(str, s.activations))),
+            (not s.per_direction or self.per_direction_activations, "activations per direction"),
             (s.clip is None or self.clip, "clip"),
             (self.max_batch is None or case.B <= self.max_batch, f"batch {case.B}"),
         ]

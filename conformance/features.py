@@ -48,8 +48,13 @@ FEATURES: tuple = (
     Feature("stacked", "two or more layers", lambda c: c.max_layers >= 2, {"min_layers": 2}),
     Feature("initial_state", "a given h0", lambda c: c.initial_state, {"h0": True}),
     Feature("lengths", "ragged per-sequence lengths", lambda c: c.lengths, {"lengths": True}),
+    Feature("zero_length", "a batch with an empty sequence, lengths[b] = 0 (y zero, h_n = h0)",
+            lambda c: c.lengths and c.zero_lengths, {"lengths": True, "zero_lengths": True}),
     Feature("activations", "ONNX activations other than (Sigmoid, Tanh)",
             lambda c: bool(c.activations), {"activations": True}),
+    Feature("per_direction_activations", "bidirectional, a different (f, g) per direction (ONNX's 4 activations)",
+            lambda c: c.per_direction_activations and "bidirectional" in c.directions,
+            {"direction": "bidirectional", "activations": "per_direction"}),
     Feature("clip", "pre-activation clip", lambda c: c.clip, {"clip": True}),
 )
 

@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 from references.activations import USES_ALPHA, USES_BETA
 
+from .biases import from_flag
 from .canonical import oracle
 from .case import SIGMOID, TANH, Activation, GRUCase, GRUSpec
 from .contract import Capabilities
@@ -58,19 +59,32 @@ def gru_cases(
     min_layers: int = 1,
     h0: bool | None = None,
     lengths: bool | None = None,
-    activations: bool | None = None,
+    zero_lengths: bool | None = None,
+    activations: bool | str | None = None,
     clip: bool | None = None,
 ) -> GRUCase:
-    """A GRUCase inside ``caps``; each keyword forces one feature on (True) or off (False)."""
+    """A GRUCase inside ``caps``; each keyword forces one feature on (True) or off (False).
+
+    A zero length is drawn only when ``zero_lengths`` is forced on (it implies ragged lengths):
+    it is a corner of the spec that an implementation declares, not a kind of ragged batch.
+    ``activations="per_direction"`` forces a different (f, g) per direction (with ``direction=
+    "bidirectional"``); unforced, a bidirectional case gets them one time in four where declared.
+    """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     dtype = dtype or draw(st.sampled_from(caps.dtypes))
     direction = direction or draw(st.sampled_from(caps.directions))
     reset_after = draw(st.sampled_from(caps.reset_after)) if reset_after is None else reset_after
-    bias = draw(st.sampled_from(caps.bias)) if bias is None else bias
+    structures = caps.bias_structures if bias is None else (
+        tuple(b for b in caps.bias_structures if (b != "none") == bias) or (from_flag(bias),))
+    bias_structure = draw(st.sampled_from(structures))
+    bias = bias_structure != "none"
     layers = draw(st.integers(min_layers, max(min_layers, min(caps.max_layers, p.max_layers))))
-    use_h0 = _flag(draw, h0, caps.initial_state)
-    ragged = _flag(draw, lengths, caps.lengths)
-    custom = _flag(draw, activations, bool(caps.activations), one_in=4)
+    # an empty sequence's h_n is its h0: given one, that is tested against something other than zeros
+    use_h0 = _flag(draw, True if zero_lengths and h0 is None and caps.initial_state else h0, caps.initial_state)
+    ragged = _flag(draw, True if zero_lengths and lengths is None else lengths, caps.lengths)
+    per_dir = activations == "per_direction" or (activations is None and direction == "bidirectional" and _flag(
+        draw, None, caps.per_direction_activations, one_in=4))
+    custom = per_dir or _flag(draw, activations, bool(caps.activations), one_in=4)
     use_clip = _flag(draw, clip, caps.clip, one_in=4)
     saturating = _flag(draw, None, True, one_in=8)
 
@@ -80,12 +94,16 @@ def gru_cases(
     H = draw(st.integers(1, p.max_size))
 
     acts = (SIGMOID, TANH)
-    if custom:
-        names = tuple(sorted(set(caps.activations) | {"Sigmoid", "Tanh"}))
+    names = tuple(sorted(set(caps.activations) | {"Sigmoid", "Tanh"}))
+    if per_dir:  # (f, g) forward, then a different (f, g) reverse
+        pair = st.tuples(_activation(names), _activation(names))
+        fwd, rev = draw(st.tuples(pair, pair).filter(lambda p: p[0] != p[1]))
+        acts = (*fwd, *rev)
+    elif custom:
         acts = draw(st.tuples(_activation(names), _activation(names)).filter(lambda a: a != (SIGMOID, TANH)))
     clip_value = draw(st.sampled_from((0.5, 1.0, 2.0, 4.0))) if use_clip else None
 
-    spec = GRUSpec(I, H, layers, direction, reset_after, bias, acts, clip_value)
+    spec = GRUSpec(I, H, layers, direction, reset_after, bias, acts, clip_value, bias_structure)
     seq_lengths = None
     if ragged:
         seq_lengths = draw(hnp.arrays(np.int64, B, elements=st.integers(1, T)))
@@ -94,6 +112,9 @@ def gru_cases(
         else:  # ragged lengths always include 1 and T
             seq_lengths[np.argmin(seq_lengths)] = 1
             seq_lengths[np.argmax(np.where(seq_lengths == 1, 0, seq_lengths))] = T
+        if zero_lengths:  # one empty sequence (the whole batch when B == 1), beside one of length T
+            others = [b for b in range(B) if seq_lengths[b] != T] or [0]
+            seq_lengths[others[draw(st.integers(0, len(others) - 1))]] = 0
     seed = draw(st.integers(0, 2**32 - 1))
     weights, x, h = case_values(spec, T, B, dtype, seed, h0=use_h0, saturating=saturating)
 
@@ -101,7 +122,8 @@ def gru_cases(
     if not spec.default_activations:
         assume(_bounded(case))
     for label in (f"dtype={dtype}", direction, f"layers={layers}", f"reset_after={reset_after}",
-                  f"bias={bias}", f"h0={use_h0}", f"ragged={ragged}", f"custom_activations={custom}",
+                  f"bias={bias_structure}", f"h0={use_h0}", f"ragged={ragged}", f"zero_length={bool(zero_lengths)}",
+                  f"custom_activations={custom}", f"per_direction={per_dir}",
                   f"clip={use_clip}", f"saturating={saturating}", f"T={T}", f"B={B}"):
         event(label)
     return case
@@ -126,12 +148,14 @@ def probe_case(case: GRUCase, caps: Capabilities) -> GRUCase:
     """
     s = case.spec
     spec = GRUSpec(max(s.input_size, 3), max(s.hidden_size, 3), s.num_layers, s.direction, s.reset_after,
-                   s.bias, s.activations, s.clip)
+                   s.bias, s.activations, s.clip, s.bias_structure)
     T = max(case.T, 6)
     B = max(case.B, 3) if caps.max_batch is None else min(max(case.B, 3), caps.max_batch)
     lengths = None
     if case.lengths is not None:
         lengths = np.linspace(T, 1, B).round().astype(np.int64)  # includes T and 1
+        if case.has_zero_length:  # and 0, where the case had one
+            lengths[-1] = 0
     seed = (case.seed or 0) + 1
     weights, x, h = case_values(spec, T, B, case.dtype, seed, h0=case.h0 is not None, saturating=False)
     return GRUCase(spec, weights, x, h, lengths, case.dtype, seed=seed)

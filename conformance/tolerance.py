@@ -230,7 +230,7 @@ def _scales(case: GRUCase, dtype: Optional[str]) -> tuple:
     u = EPS[dtype] / 2
     ua = min(u, U_ACC)
     D, H = s.num_directions, s.hidden_size
-    f, g = (references.activation(a.name, a.alpha, a.beta) for a in s.activations)
+    fg = [tuple(references.activation(a.name, a.alpha, a.beta) for a in s.direction_activations(d)) for d in range(D)]
     h0 = case.h0_or_zeros()
     lengths = None if case.lengths is None else np.asarray(case.lengths, np.int64)
     layer_in, e_in = case.x, np.zeros_like(case.x)
@@ -243,7 +243,7 @@ def _scales(case: GRUCase, dtype: Optional[str]) -> tuple:
                 p = references.Params(*(np.asarray(a, np.float64) for a in case.weights[i]))
                 reverse = s.direction == "reverse" or d == 1
                 ey, eh_n[i], y, by, bh_n[i] = _direction(layer_in, e_in, p, h0[i], lengths, reverse, s.reset_after,
-                                                         f, g, s.clip, u, ua)
+                                                         *fg[d], s.clip, u, ua)
                 outs.append(y)
                 errs.append(ey)
                 bounds.append(by)

@@ -8,7 +8,8 @@ Scaling. Weights are N(0, 1/fan_in) (W: fan_in = I_l, U: fan_in = H), biases N(0
 x ~ N(0, 1), h0 ~ U(-0.9, 0.9); so a pre-activation has a standard deviation near 1.3:
 the gates are neither saturated (|a| >> 3) nor linear (|a| << 0.5). A "saturating" case
 scales every weight and bias by SATURATION_SCALE. Every value has a magnitude floor
-(weights and biases never zero, b_Un included; h0 never zero), gates and both bias vectors
+(weights and biases never zero, b_Un included, except the biases the spec's bias structure
+lacks, which are exactly zero; h0 never zero), gates and both bias vectors
 come from independent draws (so they are distinct and W is not symmetric), and every value
 is rounded to the case dtype, so the oracle sees the exact same numbers.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .biases import present
 from .case import GateWeights, GRUSpec
 from .dtypes import round_to
 
@@ -39,8 +41,10 @@ def case_values(spec: GRUSpec, T: int, B: int, dtype: str, seed: int, *, h0: boo
         I_l = spec.layer_input_size(i // D)
         W = _floored(rng, (3, H, I_l), s / np.sqrt(I_l))
         U = _floored(rng, (3, H, H), s / np.sqrt(H))
-        if spec.bias:
-            bW, bU = _floored(rng, (3, H), 0.5 * s), _floored(rng, (3, H), 0.5 * s)
+        if spec.bias:  # the biases the structure lacks are zeros (conformance.biases)
+            has_bW, has_bU = present(spec.bias_structure)
+            bW = np.where(has_bW, _floored(rng, (3, H), 0.5 * s), 0.0)
+            bU = np.where(has_bU, _floored(rng, (3, H), 0.5 * s), 0.0)
         else:
             bW, bU = np.zeros((3, H)), np.zeros((3, H))
         weights.append(GateWeights(*(round_to(a, dtype) for a in (W, U, bW, bU))))

@@ -41,7 +41,7 @@ def _permuted(perm):
 
 def _update_flipped(case):
     # 1 - f(a) = f(-a) for the sigmoid: negate the z gate's weights and biases.
-    if case.spec.activations[0].name != "Sigmoid":
+    if any(a.name != "Sigmoid" for a in case.spec.activations[::2]):  # f of every direction
         return None
     params = []
     for W, U, bW, bU in _params(case):
@@ -105,7 +105,8 @@ def _reverse_not_realigned(case):
     def flip(half):  # step k of row b holds the state written at t = len_b - 1 - k
         out = np.zeros_like(half)
         for b, n in enumerate(lengths):
-            out[:n, b] = half[n - 1::-1, b]
+            if n:
+                out[:n, b] = half[n - 1::-1, b]
         return out
     return _map_reverse_halves(case, oracle(case), flip)
 
@@ -121,6 +122,8 @@ def _outputs_shifted(case):
     for d in range(D):
         reverse = s.direction == "reverse" or d == 1
         for b, n in enumerate(lengths):
+            if not n:  # an empty sequence writes nothing
+                continue
             src = r.y[:n, b, d * H:(d + 1) * H]
             col = y[:n, b, d * H:(d + 1) * H]
             if reverse:
@@ -197,20 +200,44 @@ def _padding_carried(case):
     for d in range(s.num_directions):
         if not (s.direction == "reverse" or d == 1):
             for b, n in enumerate(case.lengths):
-                y[n:, b, d * H:(d + 1) * H] = y[n - 1, b, d * H:(d + 1) * H]
+                if n:  # an empty sequence has no last output to carry
+                    y[n:, b, d * H:(d + 1) * H] = y[n - 1, b, d * H:(d + 1) * H]
     return GRUResult(y, r.h_n)
 
 
+def _triple(a):
+    return (a.name, a.alpha, a.beta)
+
+
 def _fg_swapped(case):
-    f, g = case.spec.activations
-    return None if f == g else oracle(case, activations=[(g.name, g.alpha, g.beta), (f.name, f.alpha, f.beta)])
+    acts = case.spec.activations  # (f, g), or (f, g) per direction
+    if all(f == g for f, g in zip(acts[::2], acts[1::2], strict=True)):
+        return None
+    return oracle(case, activations=[_triple(a) for f, g in zip(acts[::2], acts[1::2], strict=True) for a in (g, f)])
 
 
 def _hard_sigmoid(case):
-    f, g = case.spec.activations
-    if f.name != "Sigmoid":
+    acts = case.spec.activations
+    if all(f.name != "Sigmoid" for f in acts[::2]):
         return None
-    return oracle(case, activations=[("HardSigmoid", 0.2, 0.5), (g.name, g.alpha, g.beta)])
+    return oracle(case, activations=[("HardSigmoid", 0.2, 0.5) if k % 2 == 0 and a.name == "Sigmoid" else _triple(a)
+                                     for k, a in enumerate(acts)])
+
+
+def _one_pair(case):
+    """A runtime that reads only the first (f, g) of ONNX's four: the forward pair for both directions."""
+    acts = case.spec.activations
+    return oracle(case, activations=[_triple(a) for a in acts[:2]]) if case.spec.per_direction else None
+
+
+def _empty_hn_zeroed(case):
+    """h_n = 0 for an empty sequence instead of its h0 (onnxruntime's Y_h; ONNX leaves it undefined)."""
+    if not case.has_zero_length or case.h0 is None:
+        return None
+    r = oracle(case)
+    h_n = r.h_n.copy()
+    h_n[:, case.lengths == 0] = 0.0
+    return GRUResult(r.y, h_n)
 
 
 def _perm_name(perm):
@@ -255,6 +282,10 @@ VARIANTS: tuple = (
     Variant("layers-share-h0", BugClass.STACKED_LAYERS, "every layer started from layer 0's h0", _layers_share_h0),
     Variant("row0-length", BugClass.BATCHING, "batch row 0's length used for every row", _row0_length),
     Variant("fg-swapped", BugClass.ACTIVATIONS, "the activations f and g swapped", _fg_swapped),
+    Variant("activations-one-pair", BugClass.ACTIVATIONS,
+            "the forward direction's (f, g) used for both directions (the per-direction pairs ignored)", _one_pair),
+    Variant("empty-hn-zeroed", BugClass.FINAL_STATE,
+            "h_n zero for an empty sequence (length 0) instead of its h0", _empty_hn_zeroed),
     Variant("hard-sigmoid", BugClass.ACTIVATIONS, "a hard sigmoid (0.2x + 0.5, clipped) in place of the sigmoid",
             _hard_sigmoid),
 )

@@ -62,7 +62,9 @@ NOT_IN_THE_WRAPPERS = {
     "stacked": "the wrappers build a single layer",
     "initial_state": "forward(x) takes no initial state",
     "lengths": "forward(x) takes no lengths",
+    "zero_length": "forward(x) takes no lengths",
     "activations": "torch's GRU has fixed activations (Sigmoid, Tanh)",
+    "per_direction_activations": "the wrappers run forward only",
     "clip": "torch's GRU has no pre-activation clip",
 }
 

@@ -30,7 +30,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from .activations import activation, activation_derivative
-from .gru import DIRECTIONS, Params, projections
+from .gru import DIRECTIONS, Params, direction_activations, projections
 
 Array = np.ndarray
 
@@ -210,12 +210,13 @@ def gru_vjp(
     """The VJP of ``references.gru``, with the same arguments plus the two cotangents.
 
     y_bar (T, B, D*H) and hn_bar (L*D, B, H) weight y and h_n; None means zeros. Activations
-    must be names or (name, alpha, beta) tuples, since a bare callable has no derivative.
+    must be names or (name, alpha, beta) tuples, since a bare callable has no derivative; 4 of
+    them (f, g per direction) when bidirectional, as for ``references.gru``.
     Stacked layers are undone top-down: layer l's dx is the y_bar of layer l-1's concatenated
     outputs, split by direction. Returns GRUGrads, whose y and h_n equal ``references.gru``'s.
     """
     D = DIRECTIONS[direction]
-    f, g = _named(activations[0]), _named(activations[1])
+    pairs = [(_named(a), _named(b)) for a, b in direction_activations(activations, D)]
     x = np.asarray(x, dtype=np.float64)
     T, B, _ = x.shape
     ps = [Params(*(np.asarray(a, dtype=np.float64) for a in p)) for p in params]
@@ -235,7 +236,7 @@ def gru_vjp(
             i = layer * D + d
             reverse = direction == "reverse" or d == 1
             y, h_n[i], tape = _forward_taped(layer_in, ps[i], h0[i], lengths, reverse=reverse,
-                                             reset_after=reset_after, f=f, g=g, clip=clip)
+                                             reset_after=reset_after, f=pairs[d][0], g=pairs[d][1], clip=clip)
             outs.append(y)
             tapes.append(tape)
         layer_in = outs[0] if D == 1 else np.concatenate(outs, axis=2)

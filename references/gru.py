@@ -57,6 +57,17 @@ def _clipper(clip: float | None) -> Fn:
     return lambda a: np.clip(a, -c, c, out=a)
 
 
+def direction_activations(activations: Sequence, D: int) -> list:
+    """[(f, g)] per direction: the shared pair, or ONNX's four (forward pair, reverse pair) when D == 2."""
+    acts = list(activations)
+    if len(acts) == 2:
+        return [tuple(acts)] * D
+    if len(acts) == 4 and D == 2:
+        return [tuple(acts[:2]), tuple(acts[2:])]
+    raise ValueError(f"activations: expected 2 (f, g), or 4 (f, g per direction) when bidirectional, "
+                     f"got {len(acts)}")
+
+
 def gru_cell(
     x: Array,
     h: Array,
@@ -168,11 +179,13 @@ def gru(
     """The canonical multi-layer GRU.
 
     x (T, B, I); params indexed l*D + d, each (W, U, bW, bU); h0 (L*D, B, H) or None;
-    lengths (B,) in [1, T] or None. Returns y (T, B, D*H) with zeros past each length,
-    and h_n (L*D, B, H). Inputs are assumed valid (conformance.case validates them).
+    activations (f, g) for every direction, or (f, g, f, g) forward then reverse when bidirectional;
+    lengths (B,) in [0, T] or None. Returns y (T, B, D*H) with zeros past each length,
+    and h_n (L*D, B, H); a sequence of length 0 outputs zeros and keeps its h0 as h_n.
+    Inputs are assumed valid (conformance.case validates them).
     """
     D = DIRECTIONS[direction]
-    f, g = _act(activations[0]), _act(activations[1])
+    pairs = [(_act(a), _act(b)) for a, b in direction_activations(activations, D)]
     x = np.asarray(x, dtype=np.float64)
     T, B, _ = x.shape
     H = np.asarray(params[0][1]).shape[1]
@@ -190,7 +203,7 @@ def gru(
             reverse = direction == "reverse" or d == 1
             y, h_n[i] = gru_direction(
                 layer_in, p, h0[i], lengths, reverse=reverse,
-                reset_after=reset_after, f=f, g=g, clip=clip,
+                reset_after=reset_after, f=pairs[d][0], g=pairs[d][1], clip=clip,
             )
             outs.append(y)
         layer_in = outs[0] if D == 1 else np.concatenate(outs, axis=2)

@@ -14,7 +14,7 @@ def oracle(case: GRUCase, params=None) -> GRUResult:
     y, h_n = references.gru(
         case.x, [tuple(w) for w in (case.weights if params is None else params)], num_layers=s.num_layers,
         direction=s.direction, reset_after=s.reset_after, h0=case.h0, lengths=case.lengths,
-        activations=[(a.name, a.alpha, a.beta) for a in s.activations], clip=s.clip,
+        activations=[(a.name, a.alpha, a.beta) for a in s.activations], clip=s.clip,  # 2, or 4 per direction
     )
     return GRUResult(y=y, h_n=h_n)
 
@@ -27,8 +27,8 @@ class ReferenceAdapter:
     def capabilities(self) -> Capabilities:
         return Capabilities(
             dtypes=("float64",), directions=("forward", "reverse", "bidirectional"), max_layers=8,
-            reset_after=(True, False), bias=(True, False), initial_state=True, lengths=True,
-            activations=references.ACTIVATIONS, clip=True, padding="zeros",
+            reset_after=(True, False), bias=(True, False), initial_state=True, lengths=True, zero_lengths=True,
+            activations=references.ACTIVATIONS, per_direction_activations=True, clip=True, padding="zeros",
         )
 
     def run(self, case: GRUCase) -> GRUResult:

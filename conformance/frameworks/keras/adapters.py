@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from contextlib import contextmanager, nullcontext
+from functools import cached_property
 
 import keras
 import numpy as np
@@ -33,6 +34,7 @@ from keras import ops
 
 from ...case import GRUCase, GRUResult
 from ...contract import Capabilities, NotInThisProcess
+from ...corners import withdrawn, zero_length_finding
 from ...dtypes import numpy_dtype, result_array
 from ..padding import KERAS_PADDING, pad_array, pad_layers, padded_size, real_units
 from .convert import cell_to_keras, gru_to_keras
@@ -46,6 +48,7 @@ NOT_KERAS = {
     "activations": "the adapter checks Keras's default activations (sigmoid, tanh) only; "
                    "Keras has no ONNX activation set with alpha/beta",
     "clip": "Keras GRU and GRUCell have no pre-activation clip",
+    "per_direction_activations": "the adapter checks Keras's default activations only, in both directions",
 }
 
 def _dtypes(unsupported: dict) -> tuple:
@@ -286,11 +289,18 @@ class KerasGRU:
         no_bias = no_bias_reason()
         if no_bias:
             unsupported["no_bias"] = no_bias
+        unsupported.update(withdrawn("zero_length", self.zero_length))
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=DIRECTIONS, max_layers=8, reset_after=(True, False),
-            bias=(True,) if no_bias else (True, False), initial_state=True, lengths=True, padding="undefined",
+            bias=(True,) if no_bias else (True, False), initial_state=True, lengths=True,
+            zero_lengths=self.zero_length is None, padding="undefined",
             unsupported=unsupported, size_padding=KERAS_PADDING if self.pad else "",
         )
+
+    @cached_property
+    def zero_length(self) -> str | None:
+        """A masked GRU's all-False mask row, probed on this backend (TF's cuDNN path raised: tensorflow #43103)."""
+        return zero_length_finding(self.run, f"Keras {keras.__version__} on {BACKEND}", "float32", padding="undefined")
 
     def run(self, case: GRUCase) -> GRUResult:
         s, dtype = case.spec, case.dtype
@@ -339,11 +349,17 @@ class KerasGRUCell:
     def capabilities(self) -> Capabilities:
         one = "a GRUCell is one step of one layer; the adapter steps it forward only"
         unsupported = {**NOT_KERAS, "reverse": one, "bidirectional": one, "stacked": one}
+        unsupported.update(withdrawn("zero_length", self.zero_length))
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=("forward",), max_layers=1, reset_after=(True, False),
-            bias=(True, False), initial_state=True, lengths=True, padding="zeros", unsupported=unsupported,
-            size_padding=KERAS_PADDING if self.pad else "",
+            bias=(True, False), initial_state=True, lengths=True, zero_lengths=self.zero_length is None,
+            padding="zeros", unsupported=unsupported, size_padding=KERAS_PADDING if self.pad else "",
         )
+
+    @cached_property
+    def zero_length(self) -> str | None:
+        """The adapter's own masking (the cell never sees lengths), probed like any implementation's."""
+        return zero_length_finding(self.run, "the Keras GRUCell adapter", "float32")
 
     def run(self, case: GRUCase) -> GRUResult:
         s, dtype = case.spec, case.dtype

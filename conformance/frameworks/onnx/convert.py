@@ -9,7 +9,8 @@ layout 1 puts the batch first: [B, T, I], [B, T, D, H] and [B, D, H].
 ``sequence_lens`` is [B] int32. A stack of L layers is L chained GRU nodes, each layer
 reading the previous Y reshaped to [T, B, D*H] (see ``stacked_input``).
 
-Activations: ``activations`` lists (f, g) per direction (4 names when bidirectional);
+Activations: ``activations`` lists (f, g) per direction (4 names when bidirectional, which may
+differ per direction: GRUSpec holds 4 then);
 ``activation_alpha`` and ``activation_beta`` are consumed in list order by the activations
 that take them (as onnxruntime reads them), so the values are always written out in full,
 defaults resolved. Every array conversion is a reshape or a stack: round trips are exact.
@@ -154,7 +155,8 @@ def attributes(spec: GRUSpec, layout: int = 0) -> dict:
     if layout:
         attrs["layout"] = int(layout)
     if not spec.default_activations:
-        acts = [_resolved(a) for a in spec.activations] * spec.num_directions
+        acts = [_resolved(a) for a in spec.activations]
+        acts = acts if spec.per_direction else acts * spec.num_directions  # (f, g) per direction
         attrs["activations"] = [a.name for a in acts]
         alpha = [a.alpha for a in acts if a.name in USES_ALPHA]
         beta = [a.beta for a in acts if a.name in USES_BETA]
@@ -182,9 +184,7 @@ def _activations_from(attrs: Mapping, D: int) -> tuple:
         acts.append(_resolved(Activation(name, a, b)))
     if alpha or beta:
         raise ValueError(f"activation_alpha/beta: {len(alpha)} alpha and {len(beta)} beta values left unused")
-    if D == 2 and acts[:2] != acts[2:]:
-        raise ValueError(f"activations: the canonical GRU has one (f, g) for both directions, got {acts}")
-    return tuple(acts[:2])
+    return tuple(acts)  # GRUSpec keeps 4 only where the directions' pairs differ
 
 
 def spec_from_attributes(attrs: Mapping, input_size: int, num_layers: int = 1, bias: bool = True) -> GRUSpec:

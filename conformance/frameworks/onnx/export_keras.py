@@ -13,6 +13,7 @@ import onnx
 
 from ...case import GRUResult, GRUSpec
 from ...contract import Capabilities
+from ...corners import withdrawn, zero_length_finding
 from ..padding import SQUARE_PADDING, pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet
 from .wiring import codes
@@ -107,8 +108,19 @@ class KerasExportGRU(ExportedGRU):
         why_dtype = ("Keras exports to ONNX with a float32 dtype policy only (keras/src/export/onnx.py: "
                      "'The dtype policy must be \"float32\" for the model')")
         u = {"activations": "Keras GRU is exported with its default activations (sigmoid, tanh) only",
+             "per_direction_activations": "Keras GRU is exported with its default activations in both directions",
              "clip": "Keras GRU has no pre-activation clip",
-             "float64": why_dtype, "float16": why_dtype, "bfloat16": why_dtype}
+             "float64": why_dtype, "float16": why_dtype, "bfloat16": why_dtype,
+             **withdrawn("zero_length", self.zero_length)}
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "reverse", "bidirectional"),
                             max_layers=2, reset_after=(True, False), bias=(True, False), initial_state=True,
-                            lengths=True, padding="undefined", unsupported=u, size_padding=SQUARE_PADDING)
+                            lengths=True, zero_lengths=self.zero_length is None, padding="undefined", unsupported=u,
+                            size_padding=SQUARE_PADDING)
+
+    @property
+    def zero_length(self) -> str | None:
+        """What the exported masked GRU does with an empty sequence (probed once: an export costs seconds)."""
+        if not hasattr(self, "_zero_length"):
+            self._zero_length = zero_length_finding(self.run, "the tf2onnx export of a masked Keras GRU",
+                                                    EXPORT_DTYPE, padding="undefined")
+        return self._zero_length

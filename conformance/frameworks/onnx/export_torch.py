@@ -12,6 +12,7 @@ import onnx
 
 from ...case import GRUResult, GRUSpec
 from ...contract import Capabilities
+from ...corners import withdrawn, zero_length_finding
 from ..padding import SQUARE_PADDING, pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet, ort_float64_reason
 from .wiring import codes
@@ -149,12 +150,23 @@ class TorchExportGRU(ExportedGRU):
         u = {"reverse": "torch.nn.GRU has no reverse-only direction",
              "reset_before": "torch.nn.GRU only applies the reset after the recurrent matmul",
              "activations": "torch.nn.GRU has fixed activations (Sigmoid, Tanh)",
+             "per_direction_activations": "torch.nn.GRU has fixed activations (Sigmoid, Tanh) in both directions",
              "clip": "torch.nn.GRU has no pre-activation clip",
              "float64": f"the exported GRU nodes would be float64, which onnxruntime rejects: {f64}",
              "float16": "exported in float32 only (an export per structure and dtype costs seconds)",
              "bfloat16": "exported in float32 only; onnxruntime has no bfloat16 GRU"}
         if lengths:
-            u["lengths"] = lengths
+            u["lengths"] = u["zero_length"] = lengths
+        else:
+            u.update(withdrawn("zero_length", self.zero_length))
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "bidirectional"), max_layers=2,
                             reset_after=(True,), bias=(True, False), initial_state=True, lengths=not lengths,
-                            unsupported=u, size_padding=SQUARE_PADDING)
+                            zero_lengths="zero_length" not in u, unsupported=u, size_padding=SQUARE_PADDING)
+
+    @property
+    def zero_length(self) -> str | None:
+        """What the exported graph does with an empty sequence (probed once; the export is cached)."""
+        if not hasattr(self, "_zero_length"):
+            self._zero_length = zero_length_finding(
+                self.run, f"the {self.version} TorchScript export (a GRU node run by onnxruntime)", EXPORT_DTYPE)
+        return self._zero_length

@@ -24,6 +24,7 @@ from references import ACTIVATIONS
 
 from ...case import SIGMOID, TANH, Activation, GRUCase, GRUResult, GRUSpec
 from ...contract import Capabilities
+from ...corners import per_direction_finding, zero_length_finding
 from ...dtypes import DTYPES, numpy_dtype, result_array
 from ...features import FEATURES
 from ...values import case_values
@@ -241,7 +242,25 @@ class OnnxGRU:
                 acts.append(name)
         if whys:
             unsupported["activations"] = _merge(self.runtime, whys)
+        unsupported.update(self._corners(d, padding, unsupported))
         return {"dtypes": dtypes, "activations": acts, "padding": padding, "unsupported": unsupported}
+
+    def _corners(self, dtype: str, padding: str, unsupported: dict) -> dict:
+        """Zero-length sequences and per-direction activations, probed (conformance.corners)."""
+        out = {}
+        if "lengths" in unsupported:
+            out["zero_length"] = unsupported["lengths"]
+        else:
+            why = zero_length_finding(self.run, self.runtime, dtype, padding=padding)
+            if why:
+                out["zero_length"] = why
+        if "bidirectional" in unsupported:
+            out["per_direction_activations"] = unsupported["bidirectional"]
+        else:
+            why = per_direction_finding(self.run, self.runtime, dtype, ((SIGMOID, TANH), (TANH, SIGMOID)))
+            if why:
+                out["per_direction_activations"] = why
+        return out
 
     def capabilities(self) -> Capabilities:
         p = self.probe
@@ -254,8 +273,9 @@ class OnnxGRU:
             max_layers=1 if "stacked" in u else 8,
             reset_after=tuple(v for v, f in ((True, "reset_after"), (False, "reset_before")) if f not in u),
             bias=(True,) if "no_bias" in u else (True, False),
-            initial_state="initial_state" not in u, lengths="lengths" not in u,
-            activations=tuple(p["activations"]), clip="clip" not in u, padding=p["padding"], unsupported=u,
+            initial_state="initial_state" not in u, lengths="lengths" not in u, zero_lengths="zero_length" not in u,
+            activations=tuple(p["activations"]), per_direction_activations="per_direction_activations" not in u,
+            clip="clip" not in u, padding=p["padding"], unsupported=u,
         )
 
 

@@ -10,6 +10,7 @@ matrices are tiny, and waking a thread pool for each of them costs more than it 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -17,6 +18,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ...case import GRUCase, GRUResult
 from ...contract import Capabilities
+from ...corners import withdrawn, zero_length_finding
 from ...dtypes import DTYPES, result_array
 from .convert import cell_to_torch, gru_to_torch, torch_gru_kwargs
 
@@ -29,6 +31,7 @@ def unsupported(what: str) -> dict:
         "reset_before": f"{what} only applies the reset after the recurrent matmul (reset_after=True)",
         "activations": f"{what} has fixed activations (Sigmoid, Tanh)",
         "clip": f"{what} has no pre-activation clip",
+        "per_direction_activations": f"{what} has fixed activations (Sigmoid, Tanh) in both directions",
     }
 
 
@@ -84,13 +87,19 @@ class TorchGRU:
         self.name = "torch.nn.GRU[batch_first]" if self.batch_first else "torch.nn.GRU"
         self._cache = _Cache(self._build, enabled=cache)
 
+    @cached_property
+    def zero_length(self) -> str | None:
+        """What nn.GRU does with an empty sequence, through pack_padded_sequence (probed once)."""
+        return zero_length_finding(self.run, f"torch {torch.__version__} (pack_padded_sequence)", "float32")
+
     def capabilities(self) -> Capabilities:
         return Capabilities(
             dtypes=tuple(TORCH_DTYPES), directions=("forward", "bidirectional"), max_layers=4,
             reset_after=(True,), bias=(True, False), initial_state=True, lengths=True,
-            activations=(), clip=False, padding="zeros",
+            zero_lengths=self.zero_length is None, activations=(), clip=False, padding="zeros",
             unsupported={**unsupported("torch.nn.GRU"),
-                         "reverse": "torch.nn.GRU has no reverse-only direction (bidirectional=True runs both)"},
+                         "reverse": "torch.nn.GRU has no reverse-only direction (bidirectional=True runs both)",
+                         **withdrawn("zero_length", self.zero_length)},
         )
 
     def _build(self, kwargs: tuple, dtype: str) -> torch.nn.GRU:
@@ -127,15 +136,20 @@ class TorchGRUCell:
     def __init__(self, cache: bool = True):
         self._cache = _Cache(self._build, enabled=cache)
 
+    @cached_property
+    def zero_length(self) -> str | None:
+        """The adapter's own masking (the cell never sees lengths), probed like any implementation's."""
+        return zero_length_finding(self.run, "the torch.nn.GRUCell adapter", "float32")
+
     def capabilities(self) -> Capabilities:
+        one = "torch.nn.GRUCell is one step; this adapter steps it forward only"
         return Capabilities(
             dtypes=tuple(TORCH_DTYPES), directions=("forward",), max_layers=1,
             reset_after=(True,), bias=(True, False), initial_state=True, lengths=True,
-            activations=(), clip=False, padding="zeros",
-            unsupported={**unsupported("torch.nn.GRUCell"),
-                         "reverse": "torch.nn.GRUCell is one step; this adapter steps it forward only",
-                         "bidirectional": "torch.nn.GRUCell is one step; this adapter steps it forward only",
-                         "stacked": "torch.nn.GRUCell is a single layer"},
+            zero_lengths=self.zero_length is None, activations=(), clip=False, padding="zeros",
+            unsupported={**unsupported("torch.nn.GRUCell"), "reverse": one, "bidirectional": one,
+                         "per_direction_activations": one, "stacked": "torch.nn.GRUCell is a single layer",
+                         **withdrawn("zero_length", self.zero_length)},
         )
 
     @staticmethod

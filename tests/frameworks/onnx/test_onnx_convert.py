@@ -101,9 +101,20 @@ def test_alpha_and_beta_are_consumed_only_by_the_activations_that_take_them():
     assert "activations" not in conv.attributes(GRUSpec(1, 1))
 
 
+def test_per_direction_activations_map_to_the_four_names_and_back():
+    attrs = {"hidden_size": 1, "direction": "bidirectional", "activations": ["Sigmoid", "Tanh", "Relu", "Tanh"]}
+    spec = conv.spec_from_attributes(attrs, 1)
+    assert spec.per_direction and [a.name for a in spec.activations] == ["Sigmoid", "Tanh", "Relu", "Tanh"]
+    assert spec.direction_activations(1) == (Activation("Relu"), Activation("Tanh"))
+    assert conv.attributes(spec)["activations"] == attrs["activations"]
+    # the same pair twice is the shared pair: one canonical form
+    shared = conv.spec_from_attributes({**attrs, "activations": ["Sigmoid", "Relu"] * 2}, 1)
+    assert not shared.per_direction and conv.attributes(shared)["activations"] == ["Sigmoid", "Relu"] * 2
+
+
 def test_refusals_name_the_problem():
-    with pytest.raises(ValueError, match="one .f, g. for both directions"):
-        conv.spec_from_attributes({"hidden_size": 1, "direction": "bidirectional",
+    with pytest.raises(ValueError, match="expected 2 names"):
+        conv.spec_from_attributes({"hidden_size": 1, "direction": "forward",
                                    "activations": ["Sigmoid", "Tanh", "Relu", "Tanh"]}, 1)
     with pytest.raises(ValueError, match=r"B.shape"):
         conv.layer_from_onnx(np.zeros((1, 3, 2)), np.zeros((1, 3, 1)), np.zeros((1, 5)))
