@@ -43,8 +43,8 @@ smallest planted bias deviation still caught) is reported by the same script.
 from __future__ import annotations
 
 import numpy as np
-from conformance.adapters.reference import oracle
 
+from conformance.canonical import oracle
 from conformance.case import GRUCase, GRUResult
 from conformance.dtypes import EPS
 
@@ -99,6 +99,6 @@ def dynamic_error(case: GRUCase, expected: GRUResult, u: float) -> float:
             step_error = u * (C_ACT + np.sqrt(n) * rows[i])
             params.append((w.W, w.U, w.bW + step_error * rng.choice((-1.0, 1.0), w.bW.shape), w.bU))
         with np.errstate(all="ignore"):
-            r = oracle(case, params)
+            r = oracle(case, params=params)
         worst = max(worst, float(np.max(np.abs(r.y - expected.y))), float(np.max(np.abs(r.h_n - expected.h_n))))
     return worst

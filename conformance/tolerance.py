@@ -68,9 +68,10 @@ a 2x margin against flakiness, while the median stays near 0.1 (not loose). Near
 bound, error / tol <= 1 / CAP_MARGIN = 0.4 whatever SAFETY is. What sets each value:
 float64 2.0 (torch.nn.GRUCell: error / e up to 0.89, where a dot product of large terms
 cancels to a small pre-activation and its sum errs at the tail of the sqrt(n) estimate);
-float32 3.6 (onnxruntime, whose MLAS tanh errs by up to 9 float32 ulps near +-1, where the
-model allows C_ACT); float16 and bfloat16 1.4 (torch and onnx.reference: error / e up to
-0.50 away from the bound over 2,000 cases each). An implementation that
+float32 6.0 (onnxruntime, whose MLAS activations err by up to 9 float32 ulps, in absolute
+terms: tanh near +-1, and a sigmoid candidate (g = Sigmoid) near 0, where the model allows
+C_ACT; 0.75 of the tolerance at 3.6 over 10,000 cases); float16 and bfloat16 1.4 (torch and
+onnx.reference: error / e up to 0.50 away from the bound over 2,000 cases each). An implementation that
 rounds every operation to the dtype (tests/engine/test_tolerance.py) uses up to 0.23 of the
 tolerance; one that accumulates 512-term dot products in bfloat16 exceeds it (1.5-2.1).
 
@@ -91,7 +92,7 @@ from .case import GRUCase, GRUResult
 from .dtypes import EPS
 
 #: calibrated per dtype (benchmarks/bench_calibration.py): max observed error / tol <= 0.5 (see above).
-SAFETY = {"float64": 2.0, "float32": 3.6, "float16": 1.4, "bfloat16": 1.4}
+SAFETY = {"float64": 2.0, "float32": 6.0, "float16": 1.4, "bfloat16": 1.4}
 #: roundings of an activation's result (exp, add, divide of a sigmoid, rounded to the dtype),
 #: counted in the ulp of max(|f(a)|, ACT_FLOOR).
 C_ACT = 3.0
