@@ -15,6 +15,7 @@ from ...case import GRUResult, GRUSpec
 from ...contract import Capabilities
 from ..padding import pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet
+from .node import NO_BACKWARD
 from .wiring import codes
 
 
@@ -111,4 +112,4 @@ class KerasExportGRU(ExportedGRU):
              "float64": why_dtype, "float16": why_dtype, "bfloat16": why_dtype}
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "reverse", "bidirectional"),
                             max_layers=2, reset_after=(True, False), bias=(True, False), initial_state=True,
-                            lengths=True, padding="undefined", unsupported=u)
+                            lengths=True, padding="undefined", unsupported=u, gradients_reason=NO_BACKWARD)

@@ -14,6 +14,7 @@ from ...case import GRUResult, GRUSpec
 from ...contract import Capabilities
 from ..padding import pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet, ort_float64_reason
+from .node import NO_BACKWARD
 from .wiring import codes
 
 _TORCH_PROBES: dict = {}
@@ -157,4 +158,4 @@ class TorchExportGRU(ExportedGRU):
             u["lengths"] = lengths
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "bidirectional"), max_layers=2,
                             reset_after=(True,), bias=(True, False), initial_state=True, lengths=not lengths,
-                            unsupported=u)
+                            unsupported=u, gradients_reason=NO_BACKWARD)
