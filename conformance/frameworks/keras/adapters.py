@@ -42,6 +42,8 @@ from .upstream import BACKEND, ZERO_INIT, float64_reason, no_bias_reason
 #: as any implementation adding the two biases in that dtype does (see conformance.frameworks.keras.convert).
 FOLD = "round"
 DIRECTIONS = ("forward", "reverse", "bidirectional")
+#: the gradients both adapters compute (tf.GradientTape, jax.vjp, torch.autograd: keras/gradients.py)
+GRADIENTS = ("x", "h0", "weights")
 NOT_KERAS = {
     "activations": "the adapter checks Keras's default activations (sigmoid, tanh) only; "
                    "Keras has no ONNX activation set with alpha/beta",
@@ -289,8 +291,14 @@ class KerasGRU:
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=DIRECTIONS, max_layers=8, reset_after=(True, False),
             bias=(True,) if no_bias else (True, False), initial_state=True, lengths=True, padding="undefined",
-            unsupported=unsupported,
+            unsupported=unsupported, gradients=GRADIENTS,
         )
+
+    def vjp(self, case: GRUCase, y_bar, hn_bar):
+        """The backend's autodiff through the same layers (conformance.frameworks.keras.gradients)."""
+        from .gradients import gru_vjp
+
+        return gru_vjp(self, case, y_bar, hn_bar)
 
     def run(self, case: GRUCase) -> GRUResult:
         s, dtype = case.spec, case.dtype
@@ -342,7 +350,14 @@ class KerasGRUCell:
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=("forward",), max_layers=1, reset_after=(True, False),
             bias=(True, False), initial_state=True, lengths=True, padding="zeros", unsupported=unsupported,
+            gradients=GRADIENTS,
         )
+
+    def vjp(self, case: GRUCase, y_bar, hn_bar):
+        """The backend's autodiff through the same stepping of the cell (conformance.frameworks.keras.gradients)."""
+        from .gradients import cell_vjp
+
+        return cell_vjp(self, case, y_bar, hn_bar)
 
     def run(self, case: GRUCase) -> GRUResult:
         s, dtype = case.spec, case.dtype
