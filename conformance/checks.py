@@ -194,7 +194,8 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         if v.passed:
             res.max_ulp = max(res.max_ulp, v.comparison.max_ulp)
             res.max_ratio = max(res.max_ratio, v.comparison.ratio)
-            if bres is not None and gradient_kinds(caps, case):
+            if bres is not None and gradient_kinds(caps, case) and (
+                    bres.examples < p.max_backward_examples or backward_failures):
                 bv = verify_backward(adapter, case, capabilities=caps, timeout=timeout)
                 bres.examples += 1
                 if bv.passed:

@@ -54,12 +54,17 @@ def autodiff(fn, variables: list, inputs: list, cotangents: list) -> tuple:
     if BACKEND == "torch":
         import torch
 
-        xs = [torch.tensor(a, requires_grad=True) for a in inputs]
+        def tensor(a):  # torch cannot read ml_dtypes' bfloat16 arrays: through float32, exactly
+            a = np.asarray(a)
+            bf16 = a.dtype.name == "bfloat16"
+            t = torch.tensor(a.astype(np.float32) if bf16 else a)
+            return t.to(torch.bfloat16) if bf16 else t
+
+        xs = [tensor(a).requires_grad_() for a in inputs]
         params = [v.value for v in variables]
         with torch.enable_grad():
             outs = fn(*xs)
-            grads = torch.autograd.grad(list(outs), xs + params, [torch.tensor(c) for c in cotangents],
-                                        allow_unused=True)
+            grads = torch.autograd.grad(list(outs), xs + params, [tensor(c) for c in cotangents], allow_unused=True)
         grads = [torch.zeros_like(t) if g is None else g for t, g in zip(xs + params, grads, strict=True)]
         return ([g.detach().float().numpy() if g.dtype == torch.bfloat16 else g.detach().numpy()
                  for g in grads[:len(xs)]],

@@ -5,6 +5,7 @@ import pytest
 
 from conformance.checks import check_feature, supported_features
 from conformance.frameworks.torch.backward_mutants import BACKWARD_BUGS, BackwardMutantGRU
+from conformance.profiles import get_profile
 from conformance.status import Status
 
 
@@ -33,7 +34,7 @@ def test_the_correct_hand_written_backward_passes_every_feature():
     for feature in supported_features(adapter.capabilities()):
         result = check_feature(adapter, feature, "ci")
         assert result.status == Status.PASS and result.backward.status == Status.PASS, result.backward.report()
-        assert result.backward.examples >= 20, result.backward.report()
+        assert result.backward.examples == get_profile("ci").max_backward_examples, result.backward.report()
 
 
 def test_at_least_eight_mutants_in_distinct_stories():
