@@ -32,7 +32,7 @@ from conformance.strategies import gru_cases  # noqa: E402
 
 def calibrate(adapter, dtype: str, n: int, profile, seconds: float | None = None) -> dict:
     caps = adapter.capabilities()
-    ratios, stats = [], dict(failures=0, faults=0, worst="", worst_arrays="")
+    ratios, stats = [], dict(failures=0, faults=0, ill_conditioned=0, worst="", worst_arrays="")
     t0 = time.perf_counter()
 
     @settings(max_examples=n, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck),
@@ -45,6 +45,9 @@ def calibrate(adapter, dtype: str, n: int, profile, seconds: float | None = None
         if v.comparison is None:
             stats["faults"] += 1
             stats["worst"] = str(v.fault)
+            return
+        if v.ill_conditioned:  # not compared (tolerance.ILL_CONDITIONED): counted apart
+            stats["ill_conditioned"] += 1
             return
         r = v.comparison.ratio
         if not ratios or r > max(ratios):
@@ -71,7 +74,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="append one JSON line per (adapter, dtype) here")
     args = ap.parse_args(argv)
     profile = get_profile(args.profile)
-    print(f"{'adapter':<30}{'dtype':<10}{'examples':>9}{'max':>8}{'median':>9}{'p99':>8}{'fails':>6}{'s':>8}"
+    print(f"{'adapter':<30}{'dtype':<10}{'examples':>9}{'ill':>5}{'max':>8}{'median':>9}{'p99':>8}{'fails':>6}{'s':>8}"
           "  worst case", flush=True)
     for name in args.adapters.split(","):
         try:
@@ -85,7 +88,8 @@ def main(argv=None):
             continue
         for dtype in (args.dtypes.split(",") if args.dtypes else caps.gradient_dtypes):
             s = calibrate(adapter, dtype, args.n, profile, args.seconds)
-            print(f"{s['adapter']:<30}{dtype:<10}{s['examples']:>9}{s['max_ratio']:>8.3f}{s['median_ratio']:>9.3g}"
+            print(f"{s['adapter']:<30}{dtype:<10}{s['examples']:>9}{s['ill_conditioned']:>5}{s['max_ratio']:>8.3f}"
+                  f"{s['median_ratio']:>9.3g}"
                   f"{s['p99_ratio']:>8.3f}{s['failures']:>6}{s['seconds']:>8.0f}  {s['worst']} [{s['worst_arrays']}]",
                   flush=True)
             if args.out:

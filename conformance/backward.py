@@ -261,7 +261,14 @@ class BackwardVerdict:
         return self.fault is None and self.comparison is not None and self.comparison.passed
 
     @property
+    def ill_conditioned(self) -> bool:
+        """Not compared: rounding in the dtype changes the forward trajectory (tolerance.ILL_CONDITIONED)."""
+        return bool(self.tols) and all(np.isinf(t) for t in self.tols.values())
+
+    @property
     def message(self) -> str:
+        if self.ill_conditioned:
+            return "not compared: ill-conditioned (rounding in the dtype changes the forward trajectory)"
         return f"adapter fault: {self.fault}" if self.fault else str(self.comparison)
 
     def diagnose(self, *more: "BackwardVerdict"):

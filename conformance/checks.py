@@ -179,6 +179,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     bres = res.backward if res.backward.status == Status.PASS else None
     failures: list = []
     backward_failures: list = []
+    ill = [0]  # backward examples not compared: ill-conditioned
 
     @settings(max_examples=p.max_examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False,
@@ -197,6 +198,9 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
             if bres is not None and gradient_kinds(caps, case) and (
                     bres.examples < p.max_backward_examples or backward_failures):
                 bv = verify_backward(adapter, case, capabilities=caps, timeout=timeout)
+                if bv.ill_conditioned:  # neither a pass nor a failure: counted apart
+                    ill[0] += 1
+                    return
                 bres.examples += 1
                 if bv.passed:
                     bres.max_ulp = max(bres.max_ulp, bv.comparison.max_ulp)
@@ -224,6 +228,9 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         search()
     except (_Failed, _Hung):
         pass
+    if bres is not None and ill[0]:
+        bres.notes.append(f"{ill[0]} example(s) not compared: ill-conditioned (rounding in {caps.gradient_dtypes} "
+                          f"changes the forward trajectory; conformance.tolerance.ILL_CONDITIONED)")
     if bres is not None:
         _finish_backward(bres, adapter, caps, ref, case_dir, timeout, backward_failures, bool(failures))
     if not failures:

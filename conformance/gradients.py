@@ -47,6 +47,8 @@ class Gradients:
     dx: Optional[np.ndarray] = None
     dh0: Optional[np.ndarray] = None
     dweights: Optional[list] = None
+    #: the reference only: the forward (y, h_n) these gradients belong to (not part of the contract)
+    forward: Optional[tuple] = None
 
 
 def cotangents(case: GRUCase, padding: str = "zeros") -> tuple:
@@ -74,7 +76,7 @@ def reference_vjp(case: GRUCase, y_bar, hn_bar, *, params=None, **variant) -> Gr
               lengths=case.lengths, activations=_acts(case), clip=s.clip)
     kw.update(variant)
     g = references.gru_vjp(case.x, weights, y_bar, hn_bar, **kw)
-    return Gradients(dx=g.dx, dh0=g.dh0, dweights=[tuple(p) for p in g.dparams])
+    return Gradients(dx=g.dx, dh0=g.dh0, dweights=[tuple(p) for p in g.dparams], forward=(g.y, g.h_n))
 
 
 def compared_names(case: GRUCase, kinds) -> list:

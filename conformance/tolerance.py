@@ -139,10 +139,21 @@ def dynamic_error(case: GRUCase, expected: GRUResult, u: float) -> float:
 # magnitudes differ by orders between them, so one absolute tolerance for all would be loose
 # for the small ones. GRADIENT_SAFETY is calibrated like SAFETY, by
 # benchmarks/bench_gradient_calibration.py (>= 10,000 examples per built-in and dtype,
-# max(error / tol) <= 0.5).
+# max(error / tol) <= 0.5). At 2.5 (the forward's value) torch.nn.GRU reached 0.627 in float32
+# and 0.511 in float64 over 10,000 dev-profile examples each (one unit, two or three
+# bidirectional layers, saturating: marginally conditioned), while the medians were ~0.01;
+# the tolerance is linear in GRADIENT_SAFETY, so 3.2 brings the worst to 0.49 and the medians
+# to ~0.008-0.01. The README has the table.
 
-GRADIENT_SAFETY = 2.5
+GRADIENT_SAFETY = 3.2
 GRADIENT_PROBES = 2
+#: Ill-conditioned cases. When the forward probe (the dtype's rounding, injected) moves the outputs by
+#: more than this share of their scale, rounding alone changes the trajectory: the forward tolerance
+#: then spans the whole output range, and the float64 gradient is not what any implementation in this
+#: dtype can deliver (saturating bfloat16 cases with one unit and T ~ 10 reach gradient errors of 3x
+#: their probe). Such a case is not compared: gradient_tolerance returns inf for every array and the
+#: check counts it as ill-conditioned, never as a pass (tests/engine/test_backward.py).
+ILL_CONDITIONED = 0.25
 
 
 def gradient_tolerance(case: GRUCase, expected, y_bar, hn_bar, names, forward: GRUResult) -> dict:
@@ -170,6 +181,7 @@ def gradient_tolerance(case: GRUCase, expected, y_bar, hn_bar, names, forward: G
     top = [w for i, w in enumerate(case.weights) if i // D == L - 1]
     mb = np.concatenate([(np.abs(w.U).sum(axis=(0, 1)) + 1.0) * dh_max for w in top])  # (D*H,)
     y_step = u * (C_ACT + np.sqrt(3 * H) * mb)
+    out_scale = max(1.0, float(np.max(np.abs(forward.y), initial=0)), float(np.max(np.abs(forward.h_n))))
     for _ in range(GRADIENT_PROBES):
         params = []
         for i, w in enumerate(case.weights):
@@ -179,6 +191,9 @@ def gradient_tolerance(case: GRUCase, expected, y_bar, hn_bar, names, forward: G
         y_probe = y_bar + y_step * rng.choice((-1.0, 1.0), y_bar.shape)
         with np.errstate(all="ignore"):
             g = reference_vjp(case, y_probe, hn_bar, params=params)
+        moved = max(float(np.max(np.abs(g.forward[0] - forward.y))), float(np.max(np.abs(g.forward[1] - forward.h_n))))
+        if not moved <= ILL_CONDITIONED * out_scale:  # NaN included
+            return dict.fromkeys(static, float("inf"))
         for key in dynamic:
             diff = np.abs(array_of(g, *key) - array_of(expected, *key))
             dynamic[key] = max(dynamic[key], float(np.max(diff, initial=0.0)))

@@ -140,3 +140,20 @@ def test_the_matrix_has_a_backward_row_per_feature():
     assert cells["float32 (backward)"][0][0] == "unsupported"
     assert cells["lengths (backward)"][0][0].startswith("pass")
     assert run.conformant
+
+
+def test_an_ill_conditioned_case_is_counted_apart_not_compared():
+    """One saturated unit, two bidirectional layers, T=12: in bfloat16 rounding alone moves the outputs by O(1)
+    (the forward tolerance spans the output range), so the float64 gradient is not what bfloat16 can deliver."""
+    spec = GRUSpec(1, 1, 2, "bidirectional", True, False)
+    w, x, h0 = case_values(spec, 12, 1, "bfloat16", 164, h0=True, saturating=True)
+    def wrong_dx(c, y, h):  # dx off by 1, every array in the result dtype
+        g = reference_vjp(c, y, h)
+        r = lambda a: result_array(round_to(a, c.dtype), c.dtype)  # noqa: E731
+        return Gradients(r(g.dx + 1.0), r(g.dh0), [tuple(r(a) for a in p) for p in g.dweights])
+
+    wrong = Fake(wrong_dx, dtypes=("float64", "bfloat16"))
+    v = verify_backward(wrong, GRUCase(spec, w, x, h0, None, "bfloat16", seed=164))
+    assert v.ill_conditioned and v.passed and "ill-conditioned" in v.message
+    v64 = verify_backward(wrong, GRUCase(spec, w, x, h0, None, "float64", seed=164))
+    assert not v64.ill_conditioned and not v64.passed  # the same values in float64 are compared, and fail
