@@ -36,14 +36,13 @@ from ...contract import Capabilities
 from ...dtypes import numpy_dtype, result_array
 from ..padding import pad_array, pad_layers, padded_size, real_units
 from .convert import cell_to_keras, gru_to_keras
+from .gradients import capability_fields as _gradients
 from .upstream import BACKEND, ZERO_INIT, float64_reason, no_bias_reason
 
 #: reset_after=False Keras has one bias per gate: bW + bU is rounded once to the case dtype,
 #: as any implementation adding the two biases in that dtype does (see conformance.frameworks.keras.convert).
 FOLD = "round"
 DIRECTIONS = ("forward", "reverse", "bidirectional")
-#: the gradients both adapters compute (tf.GradientTape, jax.vjp, torch.autograd: keras/gradients.py)
-GRADIENTS = ("x", "h0", "weights")
 NOT_KERAS = {
     "activations": "the adapter checks Keras's default activations (sigmoid, tanh) only; "
                    "Keras has no ONNX activation set with alpha/beta",
@@ -277,8 +276,9 @@ class KerasGRU:
     """
 
     def __init__(self, cache: int = 256, compiled: bool | None = None, pad: bool | None = None,
-                 compile_after: int | None = None, backend: str | None = None):
+                 compile_after: int | None = None, backend: str | None = None, gradients: bool | None = None):
         self.name = f"keras.GRU[{require_backend(backend)}]"
+        self.gradients = gradients
         self.compile_after, self.optimized = _schedule(compiled, compile_after)
         self.pad = PAD.get(BACKEND, False) if pad is None else pad
         self._layers = _Cache(cache)
@@ -291,7 +291,7 @@ class KerasGRU:
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=DIRECTIONS, max_layers=8, reset_after=(True, False),
             bias=(True,) if no_bias else (True, False), initial_state=True, lengths=True, padding="undefined",
-            unsupported=unsupported, gradients=GRADIENTS,
+            unsupported=unsupported, **_gradients(self.gradients),
         )
 
     def vjp(self, case: GRUCase, y_bar, hn_bar):
@@ -339,8 +339,10 @@ class KerasGRUCell:
     The cell is called eagerly (op by op on JAX), in padded sizes where ``pad``.
     """
 
-    def __init__(self, cache: int = 64, pad: bool | None = None, backend: str | None = None):
+    def __init__(self, cache: int = 64, pad: bool | None = None, backend: str | None = None,
+                 gradients: bool | None = None):
         self.name = f"keras.GRUCell[{require_backend(backend)}]"
+        self.gradients = gradients
         self.pad = PAD.get(BACKEND, False) if pad is None else pad
         self._cells = _Cache(cache)
 
@@ -350,7 +352,7 @@ class KerasGRUCell:
         return Capabilities(
             dtypes=_dtypes(unsupported), directions=("forward",), max_layers=1, reset_after=(True, False),
             bias=(True, False), initial_state=True, lengths=True, padding="zeros", unsupported=unsupported,
-            gradients=GRADIENTS,
+            **_gradients(self.gradients),
         )
 
     def vjp(self, case: GRUCase, y_bar, hn_bar):

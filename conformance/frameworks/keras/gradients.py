@@ -23,6 +23,21 @@ from ..padding import padded_size, real_units, unpad_direction
 from .convert import gru_from_keras, gru_to_keras
 from .upstream import BACKEND
 
+#: the gradients both adapters compute (tf.GradientTape, jax.vjp, torch.autograd)
+GRADIENTS = ("x", "h0", "weights")
+#: why JAX's backward is off unless asked for (``gradients=True``): jax.vjp through the op-by-op layers
+#: takes ~10 s per GRU example and ~3 s per cell example on a busy 2-core machine (a first one ~90 s), so
+#: its 10 backward examples per check would add minutes per feature to the CI; a jitted vjp is not done.
+JAX_SLOW = ("the JAX backward (jax.vjp through the op-by-op layers) takes ~10 s per example here, so it is "
+            "off by default; KerasGRU(gradients=True) / KerasGRUCell(gradients=True) checks it")
+
+
+def capability_fields(flag) -> dict:
+    """Capabilities fields of the backward: on unless off or, by default, on JAX."""
+    on = BACKEND != "jax" if flag is None else bool(flag)
+    return dict(gradients=GRADIENTS) if on else dict(gradients_reason=JAX_SLOW if BACKEND == "jax" else
+                                                       "gradients=False")
+
 
 def autodiff(fn, variables: list, inputs: list, cotangents: list) -> tuple:
     """The VJP of ``fn(*inputs) -> tuple of outputs`` with respect to ``inputs`` and ``variables``
