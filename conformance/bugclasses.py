@@ -25,6 +25,7 @@ class BugClass(str, Enum):
     STACKED_LAYERS = "stacked layers"
     BATCHING = "batching"
     ACTIVATIONS = "activations"
+    GRADIENT_FLOW = "gradient flow"  # a path of the backward blocked (through a gate, a term)
     PRECISION = "precision"
     WEIGHTS = "weights"  # one parameter off
     ADAPTER_FAULT = "adapter fault"  # the adapter raised, hung, or returned something malformed

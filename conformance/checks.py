@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Unsatisfiable
 
+from .backward import gradient_kinds, verify_backward
 from .bugclasses import BugClass
 from .canonical import oracle
 from .case import GRUCase, GRUResult
@@ -104,6 +105,15 @@ class FeatureResult:
     case_file: Optional[str] = None
     replay: Optional[str] = None
     notes: list = field(default_factory=list)
+    #: "forward", or "backward" for the gradient check of the same feature
+    kind: str = "forward"
+    #: the backward result of this feature (a FeatureResult of kind "backward"); None for a backward result
+    backward: Optional["FeatureResult"] = None
+
+    @property
+    def label(self) -> str:
+        """The feature's name, with " (backward)" for a gradient check."""
+        return self.feature + (" (backward)" if self.kind == "backward" else "")
 
     @property
     def bug_classes(self) -> list:
@@ -131,7 +141,8 @@ def default_case_dir() -> Path:
 
 
 def _save(result: FeatureResult, ref: str, case: GRUCase, case_dir):
-    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{ref}-{result.feature}")
+    suffix = "-backward" if result.kind == "backward" else ""
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{ref}-{result.feature}{suffix}")
     path = save_case(case, Path(case_dir or default_case_dir()) / f"{name}.npz")
     result.case_file = str(path)
     result.replay = f"gru-conformance replay {ref} {path}"
@@ -166,9 +177,15 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     ref = ref or adapter_ref(adapter)
     name = getattr(adapter, "name", ref)
     if not feat.supported(caps):
-        return FeatureResult(name, feat.name, Status.UNSUPPORTED, reason=unsupported_reason(caps, feat))
+        reason = unsupported_reason(caps, feat)
+        backward = FeatureResult(name, feat.name, Status.UNSUPPORTED, reason=reason, kind="backward")
+        return FeatureResult(name, feat.name, Status.UNSUPPORTED, reason=reason, backward=backward)
     res = FeatureResult(name, feat.name, Status.PASS)
+    res.backward = backward_result(adapter, caps, feat, name)
+    bres = res.backward if res.backward.status == Status.PASS else None
     failures: list = []
+    backward_failures: list = []
+    ill = [0]  # backward examples not compared: ill-conditioned
 
     @settings(max_examples=p.max_examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False,
@@ -187,6 +204,25 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         if v.passed:
             res.max_ulp = max(res.max_ulp, v.comparison.max_ulp)
             res.max_ratio = max(res.max_ratio, v.comparison.ratio)
+            if bres is not None and gradient_kinds(caps, case) and (
+                    bres.examples < p.max_backward_examples or backward_failures):
+                bv = verify_backward(adapter, case, capabilities=caps, timeout=timeout)
+                if bv.ill_conditioned:  # neither a pass nor a failure: counted apart
+                    ill[0] += 1
+                    return
+                bres.examples += 1
+                if bv.passed:
+                    bres.max_ulp = max(bres.max_ulp, bv.comparison.max_ulp)
+                    bres.max_ratio = max(bres.max_ratio, bv.comparison.ratio)
+                    return
+                backward_failures.append(bv)
+                if bres.first_failure_at is None:
+                    bres.first_failure_at = bres.examples
+                if failures:  # a forward failure takes precedence: Hypothesis shrinks that one
+                    return
+                if bv.fault and bv.fault.kind == "hangs":
+                    raise _Hung()
+                raise _Failed(bv.message)
             return
         failures.append(v)
         if res.first_failure_at is None:
@@ -204,6 +240,11 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     except Unsatisfiable:  # every drawn case was uninformative: nothing was tested
         return FeatureResult(name, feat.name, Status.ERROR, examples=res.examples, uninformative=res.uninformative,
                              reason="no informative case: a trivial answer passed every drawn case")
+    if bres is not None and ill[0]:
+        bres.notes.append(f"{ill[0]} example(s) not compared: ill-conditioned (rounding in {caps.gradient_dtypes} "
+                          f"changes the forward trajectory; conformance.tolerance.ILL_CONDITIONED)")
+    if bres is not None:
+        _finish_backward(bres, adapter, caps, ref, case_dir, timeout, backward_failures, bool(failures))
     if not failures:
         return res
     minimal = failures[-1]  # Hypothesis replays the minimal failing example last
@@ -215,6 +256,45 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         res.diagnosis = minimal.diagnose(probe)
     _save(res, ref, minimal.case, case_dir)
     return res
+
+
+def backward_result(adapter, caps: Capabilities, feat: Feature, name: str) -> FeatureResult:
+    """The backward result of a feature before its search: PASS (to be run), UNSUPPORTED or ERROR."""
+    def result(status, reason=""):
+        return FeatureResult(name, feat.name, status, reason=reason, kind="backward")
+    if not caps.gradients:
+        return result(Status.UNSUPPORTED, caps.gradients_reason or "the adapter declares no gradients "
+                                                                   "(Capabilities.gradients)")
+    if not callable(getattr(adapter, "vjp", None)):
+        return result(Status.ERROR, "the adapter declares gradients but has no vjp(case, y_bar, hn_bar) member")
+    dtype = feat.constraints.get("dtype")
+    if dtype is not None and dtype not in caps.gradient_dtypes:
+        return result(Status.UNSUPPORTED, caps.gradients_reason or f"no {dtype} gradients declared "
+                                                                   f"(Capabilities.gradient_dtypes)")
+    return result(Status.PASS)
+
+
+def _finish_backward(bres: FeatureResult, adapter, caps, ref, case_dir, timeout, failures, forward_failed):
+    """Settle the backward result after the search: its minimal failure, diagnosis and replay."""
+    if forward_failed:
+        bres.status = Status.UNSUPPORTED
+        bres.reason = "not checked: the forward fails on this feature"
+        if failures:
+            bres.notes.append(f"the backward also failed on {len(failures)} example(s) before the forward did")
+        return
+    if not failures:
+        if bres.examples == 0:
+            bres.status = Status.UNSUPPORTED
+            bres.reason = f"no drawn case was in a dtype with gradients ({', '.join(caps.gradient_dtypes)})"
+        return
+    minimal = failures[-1]  # Hypothesis replays the minimal failing example last
+    bres.status, bres.verdict = Status.FAIL, minimal
+    bres.max_ulp = minimal.comparison.max_ulp if minimal.comparison else float("nan")
+    bres.max_ratio = minimal.comparison.ratio if minimal.comparison else float("nan")
+    if minimal.fault is None:
+        probe = verify_backward(adapter, probe_case(minimal.case, caps), capabilities=caps, timeout=timeout)
+        bres.diagnosis = minimal.diagnose(probe)
+    _save(bres, ref, minimal.case, case_dir)
 
 
 def supported_features(caps: Capabilities) -> list:

@@ -205,7 +205,23 @@ def cmd_replay(args, out: Output) -> int:
     if not v.passed and v.comparison is not None:
         out.print("diagnosis:")
         out.print("\n".join("  " + line for line in str(v.diagnose()).splitlines()))
-    return CONFORMANT if v.passed else NOT_CONFORMANT
+    passed = v.passed and _replay_backward(adapter, case, caps, args.timeout, out)
+    return CONFORMANT if passed else NOT_CONFORMANT
+
+
+def _replay_backward(adapter, case, caps, timeout, out: Output) -> bool:
+    """The backward check of a replayed case, where the adapter declares gradients in its dtype."""
+    from .backward import gradient_kinds, verify_backward
+
+    if not (gradient_kinds(caps, case) and callable(getattr(adapter, "vjp", None))):
+        return True
+    b = verify_backward(adapter, case, capabilities=caps, timeout=timeout)
+    out.print("backward: " + ("PASS" if b.passed else "FAIL"))
+    out.print(b.message)
+    if not b.passed and b.comparison is not None:
+        out.print("diagnosis:")
+        out.print("\n".join("  " + line for line in str(b.diagnose()).splitlines()))
+    return b.passed
 
 
 def _matrix(out: Output, runs: list):

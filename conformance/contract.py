@@ -64,6 +64,13 @@ class Capabilities:
     unsupported: Mapping[str, str] = field(default_factory=dict)  # feature name -> reason it is withdrawn
     #: activations the runtime accepts but that are left out of ``activations``, with the reason
     withdrawn_activations: Mapping[str, str] = field(default_factory=dict)
+    #: the backward (conformance.gradients): which gradients ``vjp`` computes, among KINDS
+    #: ("x", "h0", "weights"); () means the adapter has no backward (the default)
+    gradients: tuple = ()
+    #: the dtypes ``vjp`` supports; () means all of ``dtypes``
+    gradient_dtypes: tuple = ()
+    #: why there is no backward (or why it is limited), shown in the backward rows of the report
+    gradients_reason: str = ""
 
     def __post_init__(self):
         self._bias_fields()
@@ -88,6 +95,13 @@ class Capabilities:
                 raise ValueError(f"capabilities.{name}: expected keys among {list(known)}, got {bad}")
             if not all(isinstance(v, str) and v.strip() for v in getattr(self, name).values()):
                 raise ValueError(f"capabilities.{name}: every reason must be a non-empty string")
+        from .gradients import KINDS
+
+        object.__setattr__(self, "gradients", _subset("gradients", self.gradients, KINDS, nonempty=False))
+        gd = _subset("gradient_dtypes", self.gradient_dtypes, self.dtypes, nonempty=False)
+        object.__setattr__(self, "gradient_dtypes", (gd or self.dtypes) if self.gradients else ())
+        if not isinstance(self.gradients_reason, str):
+            raise ValueError(f"capabilities.gradients_reason: expected a string, got {self.gradients_reason!r}")
         for name in ("initial_state", "lengths", "zero_lengths", "per_direction_activations", "clip"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"capabilities.{name}: expected a bool, got {getattr(self, name)!r}")
@@ -157,6 +171,9 @@ OPTIONAL_MEMBERS = {
                               "as scikit-learn's expected_failed_checks); default {}",
     "graph_summary": "a method returning text on the graph the adapter built (exporters show their ops); "
                      "default: none",
+    "vjp": "vjp(case, y_bar, hn_bar) -> conformance.gradients.Gradients: the gradients of sum(y_bar * y) + "
+           "sum(hn_bar * h_n) in canonical layout, for the kinds declared in Capabilities.gradients; "
+           "default: none (no backward check)",
 }
 #: members the loader writes on an adapter it loads (when the object allows it).
 LOADER_MEMBERS = {

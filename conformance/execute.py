@@ -81,13 +81,18 @@ _worker_lock = threading.Lock()
 
 
 def _call(adapter, case, timeout):
+    return call_with_timeout(lambda: adapter.run(case), timeout)
+
+
+def call_with_timeout(fn, timeout: float):
+    """(result, None) or (None, Fault) of ``fn()`` on the worker thread: raises and hangs become faults."""
     global _worker
     with _worker_lock:
         if _worker is None:
             _worker = _Worker()
         worker = _worker
     box, done = {}, threading.Event()
-    worker.jobs.put((lambda: adapter.run(case), box, done))
+    worker.jobs.put((fn, box, done))
     if not done.wait(timeout):
         with _worker_lock:
             if _worker is worker:

@@ -21,13 +21,19 @@ class Profile:
     max_size: int  # input_size and hidden_size
     max_layers: int
     derandomize: bool
+    #: per (adapter, feature): how many of the drawn cases also run the backward check (the gradients).
+    #: A backward example costs 2-5 forward ones (benchmarks/bench_backward_speed.py); every backward
+    #: mutant dies within 4 (tests/frameworks/torch/test_backward_mutants.py). Shrinking a backward
+    #: failure runs it on every candidate, whatever this says.
+    max_backward_examples: int = 10
 
 
 PROFILES = {
     "ci": Profile("ci", max_examples=25, max_T=6, max_B=4, max_size=5, max_layers=3, derandomize=True),
-    "dev": Profile("dev", max_examples=100, max_T=12, max_B=6, max_size=8, max_layers=3, derandomize=False),
+    "dev": Profile("dev", max_examples=100, max_T=12, max_B=6, max_size=8, max_layers=3, derandomize=False,
+                   max_backward_examples=50),
     "thorough": Profile("thorough", max_examples=2000, max_T=32, max_B=8, max_size=16, max_layers=4,
-                        derandomize=False),
+                        derandomize=False, max_backward_examples=1000),
 }
 
 

@@ -74,6 +74,14 @@ class GRUCheckItem(pytest.Item):
             pytest.skip(f"not supported: {result.reason}")
         if result.status != Status.PASS:
             raise GRUCheckFailure(result.report())
+        backward = result.backward  # the gradients, where the adapter declares them (pass or unsupported: fine)
+        declared = self.parent.xfails.get(f"{self.feature} (backward)")
+        if backward is not None and declared and backward.status == Status.PASS:
+            raise GRUCheckFailure(f"{backward.label}: XPASS (strict): declared to fail ({declared}) but passed")
+        if backward is not None and backward.status not in (Status.PASS, Status.UNSUPPORTED):
+            if declared and backward.status == Status.FAIL:
+                pytest.xfail(f"{declared}\n{backward.report()}")
+            raise GRUCheckFailure(backward.report())
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, GRUCheckFailure):

@@ -135,12 +135,15 @@ def _forward_taped(x, p: Params, h0, lengths, *, reverse, reset_after, f: _Act, 
     return y, h, tape
 
 
-def _backward_direction(x, p: Params, tape: _Tape, y_bar, h_bar, lengths, *, reverse, reset_after):
+def _backward_direction(x, p: Params, tape: _Tape, y_bar, h_bar, lengths, *, reverse, reset_after,
+                        bptt_steps=None):
     """The VJP of one direction: y_bar (T, B, H), h_bar (B, H) -> dx (T, B, I), dh0 (B, H), Params.
 
     The carried ``dh`` is the gradient with respect to the state after the step being undone.
     At a step where a sequence is idle (padding) the forward kept its state, so ``dh`` passes
     through unchanged and the step's gate gradients are zero; y_bar there was masked out.
+    ``bptt_steps`` = k (a diagnostic variant, see ``gru_vjp``) drops the carried ``dh`` where the
+    forward's chunks of k steps meet, in processing order.
     """
     T, B, _ = x.shape
     H = p.U.shape[1]
@@ -156,6 +159,9 @@ def _backward_direction(x, p: Params, tape: _Tape, y_bar, h_bar, lengths, *, rev
         y_bar = np.where(idle, 0.0, y_bar)
     dh = np.array(h_bar, dtype=np.float64, copy=True)
     for t in range(T) if reverse else range(T - 1, -1, -1):
+        step = T - 1 - t if reverse else t  # the forward's processing index
+        if bptt_steps and step % bptt_steps == bptt_steps - 1 and step != T - 1:
+            dh = np.zeros_like(dh)
         dh += y_bar[t]
         keep = None
         if t >= min_len:
@@ -206,6 +212,8 @@ def gru_vjp(
     lengths: Array | None = None,
     activations: Sequence = ("Sigmoid", "Tanh"),
     clip: float | None = None,
+    blocked: Sequence[str] = (),
+    bptt_steps: int | None = None,
 ) -> GRUGrads:
     """The VJP of ``references.gru``, with the same arguments plus the two cotangents.
 
@@ -214,8 +222,20 @@ def gru_vjp(
     them (f, g per direction) when bidirectional, as for ``references.gru``.
     Stacked layers are undone top-down: layer l's dx is the y_bar of layer l-1's concatenated
     outputs, split by direction. Returns GRUGrads, whose y and h_n equal ``references.gru``'s.
+
+    Two diagnostic parameters give what a known-wrong backward computes, so that a failing
+    implementation can be named (conformance.backward_variants); their defaults are the true VJP.
+    They live here because they act inside the sweep, where no wrapper can reach:
+
+    - ``blocked``: "reset" treats the reset gate r as a constant (no gradient reaches a_r);
+      "zh" drops the update's direct path z*h into the previous state (dh_prev lacks dh*z);
+    - ``bptt_steps`` = k: the carried state gradient is dropped between the forward's chunks of
+      k steps (a chunked kernel whose backward does not carry dh across chunks).
     """
     D = DIRECTIONS[direction]
+    unknown = set(blocked) - {"reset", "zh"}
+    if unknown:
+        raise ValueError(f"gru_vjp: blocked: expected some of ['reset', 'zh'], got {sorted(unknown)}")
     pairs = [(_named(a), _named(b)) for a, b in direction_activations(activations, D)]
     x = np.asarray(x, dtype=np.float64)
     T, B, _ = x.shape
@@ -237,6 +257,10 @@ def gru_vjp(
             reverse = direction == "reverse" or d == 1
             y, h_n[i], tape = _forward_taped(layer_in, ps[i], h0[i], lengths, reverse=reverse,
                                              reset_after=reset_after, f=pairs[d][0], g=pairs[d][1], clip=clip)
+            if "reset" in blocked:
+                tape = tape._replace(c_r=np.zeros_like(tape.c_r))
+            if "zh" in blocked:
+                tape = tape._replace(z=np.zeros_like(tape.z))
             outs.append(y)
             tapes.append(tape)
         layer_in = outs[0] if D == 1 else np.concatenate(outs, axis=2)
@@ -250,7 +274,7 @@ def gru_vjp(
             reverse = direction == "reverse" or d == 1
             dx_d, dh0[i], dparams[i] = _backward_direction(
                 inputs[layer], ps[i], tapes[i], grad[:, :, d * H : (d + 1) * H], hn_bar[i], lengths,
-                reverse=reverse, reset_after=reset_after)
+                reverse=reverse, reset_after=reset_after, bptt_steps=bptt_steps)
             dx = dx_d if dx is None else dx + dx_d
         grad = dx
     return GRUGrads(dx=grad, dh0=dh0, dparams=dparams, y=y, h_n=h_n)

@@ -58,6 +58,18 @@ def pad_direction(arrays: list, H: int, S_H: int, rows: np.ndarray, S_in: int) -
     return out
 
 
+def unpad_direction(arrays: list, H: int, S_H: int, rows: np.ndarray) -> list:
+    """The inverse of pad_direction: the real rows and gate columns of each padded array (gradients
+    of the padded weights come back through it)."""
+    def real(a, keep_rows):
+        a = np.asarray(a)
+        flat = a.reshape(-1, a.shape[-1])[keep_rows] if keep_rows is not None else a.reshape(-1, a.shape[-1])
+        out = np.concatenate([flat[:, g * S_H:g * S_H + H] for g in range(3)], axis=1)
+        return out.reshape(a.shape[:-1] + (3 * H,)) if keep_rows is None else out
+    kernel, rec, *bias = arrays
+    return [real(kernel, rows), real(rec, np.arange(H))] + [real(b, None) for b in bias]
+
+
 def pad_layers(layers: list, spec, S_I: int, S_H: int) -> list:
     """Per-layer Keras weight lists (``conformance.frameworks.keras.convert.gru_to_keras``) -> padded lists."""
     H, D = spec.hidden_size, spec.num_directions

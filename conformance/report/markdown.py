@@ -32,7 +32,7 @@ def _failures(runs: list) -> list:
     out = []
     for r in runs:
         for x in r.failures:
-            out += [f"### `{_esc(r.name)}` / {x.feature}: {_esc(r.cell(x))}", "", "```text", r.describe(x), "```", ""]
+            out += [f"### `{_esc(r.name)}` / {x.label}: {_esc(r.cell(x))}", "", "```text", r.describe(x), "```", ""]
             if x.replay:
                 out += ["Replay the minimal case:", "", "```sh", x.replay, "```", ""]
     return out
@@ -50,6 +50,11 @@ def _unsupported(runs: list) -> list:
         for x in r.results:
             if x.status == Status.UNSUPPORTED:
                 by_reason.setdefault(x.reason, []).append(x.feature)
+        for x in r.results:  # a backward row only where it has its own reason
+            b = x.backward
+            if b is not None and b.status == Status.UNSUPPORTED and x.status != Status.UNSUPPORTED \
+                    and not b.reason.startswith("not checked"):
+                by_reason.setdefault(b.reason, []).append(b.label)
         if by_reason:
             out.append(f"- `{r.name}`")
             out += [f"  - {', '.join(features)}: {reason}" for reason, features in by_reason.items()]
@@ -68,7 +73,8 @@ def to_markdown(runs: list, profile: Profile, title: str = "GRU conformance repo
              f"Profile `{profile.name}`: up to {profile.max_examples} examples per check. A cell reads "
              "`pass <largest error in ULP>`, `FAIL <bug class>` (the diagnosis), `unsupported` "
              "(outside the implementation's declared capabilities) or `xfail <bug class>` (a failure the "
-             "implementation declares as expected).", ""]
+             "implementation declares as expected). A `(backward)` row checks the gradients (the vector-Jacobian "
+             "product against the float64 reference's); `not checked` there means the forward already fails.", ""]
     lines += matrix(runs) + [""]
     notes = matrix_notes(runs)
     if notes:

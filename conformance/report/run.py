@@ -44,13 +44,18 @@ class AdapterRun:
     plot_note: Optional[str] = None  # why there is none
 
     def outcome(self, r: FeatureResult) -> Status:
-        return outcome(r, self.expected.get(r.feature))
+        return outcome(r, self.expected.get(r.label))
 
     def cell(self, r: FeatureResult) -> str:
-        return cell(r, self.expected.get(r.feature))
+        return cell(r, self.expected.get(r.label))
 
     def describe(self, r: FeatureResult) -> str:
-        return describe(r, self.expected.get(r.feature))
+        return describe(r, self.expected.get(r.label))
+
+    @property
+    def all_results(self) -> list:
+        """Every result, forward and backward, each feature's backward right after it."""
+        return [x for r in self.results for x in (r, r.backward) if x is not None]
 
     @property
     def evidence(self) -> int:
@@ -65,12 +70,12 @@ class AdapterRun:
 
     @property
     def failures(self) -> list:
-        """What breaks conformance: failures, errors, and declared failures that passed."""
-        return [r for r in self.results if not self.outcome(r).accepted]
+        """What breaks conformance: failures, errors, and declared failures that passed (forward or backward)."""
+        return [r for r in self.all_results if not self.outcome(r).accepted]
 
     @property
     def expected_failures(self) -> list:
-        return [r for r in self.results if self.outcome(r) == Status.XFAIL]
+        return [r for r in self.all_results if self.outcome(r) == Status.XFAIL]
 
 
 def evaluated(runs: list) -> list:
@@ -125,6 +130,8 @@ def result_dict(r: FeatureResult, expected: str | None = None) -> dict:
              bug_classes=[str(b) for b in r.bug_classes])
     if expected:
         d.update(outcome=str(outcome(r, expected)), expected_failure=expected)
+    if r.backward is not None:
+        d["backward"] = result_dict(r.backward)
     if r.status in OK:
         return d
     d.update(report=describe(r, expected), notes=list(r.notes), case_file=r.case_file, replay=r.replay,

@@ -25,6 +25,8 @@ def cell(r, expected: str | None = None) -> str:
     """One matrix cell: "pass <max ULP>", "FAIL <bug class>", "unsupported", "ERROR", "xfail ...", "XPASS"."""
     bugs = ", ".join(map(str, r.bug_classes)) or "unexplained"
     o = outcome(r, expected)
+    if getattr(r, "kind", "forward") == "backward" and o == Status.UNSUPPORTED and r.reason.startswith("not checked"):
+        return "not checked"
     if o == Status.XPASS:
         return "XPASS (strict)"
     if o == Status.PASS:
@@ -36,12 +38,13 @@ def cell(r, expected: str | None = None) -> str:
 
 def describe(r, expected: str | None = None) -> str:
     """Everything a reader needs about one result, on several lines for a failure."""
-    head = f"{r.adapter} / {r.feature}: {r.status.upper()}"
+    label = getattr(r, "label", r.feature)
+    head = f"{r.adapter} / {label}: {r.status.upper()}"
     if outcome(r, expected) == Status.XPASS:
-        return f"{r.adapter} / {r.feature}: XPASS (strict): declared as an expected failure ({expected}) " \
+        return f"{r.adapter} / {label}: XPASS (strict): declared as an expected failure ({expected}) " \
                f"but passed {r.examples} examples; remove it from expected_failed_checks"
     if r.status == Status.ERROR:
-        return f"{r.adapter} / {r.feature}: ERROR (the check itself could not run: {r.reason})\n" + \
+        return f"{r.adapter} / {label}: ERROR (the check itself could not run: {r.reason})\n" + \
             "\n".join("  " + line for n in r.notes for line in n.splitlines())
     if r.status == Status.UNSUPPORTED:
         return f"{head} ({r.reason})"
@@ -76,16 +79,16 @@ def found_after(r) -> str:
 def summary_rows(run) -> list:
     """[feature, cell, examples, minimal case / reason] for each result of one implementation."""
     rows = []
-    for r in run.results:
+    for r in run.all_results:
         if r.status == Status.PASS:
             detail = f"max error/tolerance {r.max_ratio:.3g}"
         elif r.status == Status.FAIL:
             detail = r.verdict.case.describe() if r.verdict else ""
         else:
             detail = r.reason
-        if r.feature in run.expected:
-            detail = f"expected failure: {run.expected[r.feature]}"
-        rows.append([r.feature, run.cell(r), r.examples, detail])
+        if r.label in run.expected:
+            detail = f"expected failure: {run.expected[r.label]}"
+        rows.append([r.label, run.cell(r), r.examples, detail])
     return rows
 
 
@@ -99,25 +102,29 @@ def verdict_line(run) -> str:
         xfail = f", {n[Status.XFAIL]} expected failures" if n[Status.XFAIL] else ""
         return f"{run.name}: CONFORMANT ({n[Status.PASS]} supported features pass{xfail}, " \
                f"{n[Status.UNSUPPORTED]} unsupported){label}"
-    return f"{run.name}: NOT CONFORMANT: " + ", ".join(f"{r.feature} ({run.cell(r)})" for r in run.failures)
+    return f"{run.name}: NOT CONFORMANT: " + ", ".join(f"{r.label} ({run.cell(r)})" for r in run.failures)
 
 
 def matrix_rows(runs: list) -> tuple:
-    """(header, rows): one row per feature, one column per available implementation; each cell
-    is (text, accepted) so that a renderer can emphasise what breaks conformance."""
+    """(header, rows): one row per feature, then its backward row (the gradients), one column per
+    available implementation; each cell is (text, accepted) so that a renderer can emphasise what
+    breaks conformance."""
     shown = [r for r in runs if r.unavailable is None]
     rows = []
     for f in FEATURES:
-        row = []
-        for r in shown:
-            res = next((x for x in r.results if x.feature == f.name), None)
-            if res is None:
-                row.append(("not run", True))
-                continue
-            mark = UNCOMPARED_PADDING if f.name == "lengths" and r.padding == "undefined" and \
-                res.status == Status.PASS else ""
-            row.append((r.cell(res) + mark, r.outcome(res).accepted))
-        rows.append((f.name, row))
+        for backward in (False, True):
+            row = []
+            for r in shown:
+                res = next((x for x in r.results if x.feature == f.name), None)
+                if backward and res is not None:
+                    res = res.backward
+                if res is None:
+                    row.append(("not run", True))
+                    continue
+                mark = UNCOMPARED_PADDING if f.name == "lengths" and r.padding == "undefined" and \
+                    res.status == Status.PASS and not backward else ""
+                row.append((r.cell(res) + mark, r.outcome(res).accepted))
+            rows.append((f"{f.name} (backward)" if backward else f.name, row))
     return ["feature"] + [_column(r) for r in shown], rows
 
 

@@ -108,10 +108,11 @@ def test_check_writes_json_and_markdown(tmp_path, capsys, case_dir):
     assert set(a["features"]) == {"float64", "reverse"}
     assert a["features"]["float64"]["cell"] == "FAIL state carry"
     assert Path(a["features"]["float64"]["case_file"]).is_file()
-    assert a["features"]["reverse"] == dict(status="unsupported", cell="unsupported", examples=0, uninformative=0,
-                                            max_ulp=0.0,
-                                            max_error_over_tolerance=0.0, bug_classes=[],
-                                            reason="the blog's GRU is a single forward float64 layer")
+    unsupported = dict(status="unsupported", cell="unsupported", examples=0, uninformative=0, max_ulp=0.0,
+                       max_error_over_tolerance=0.0, bug_classes=[],
+                       reason="the blog's GRU is a single forward float64 layer")
+    assert a["features"]["reverse"] == dict(unsupported, backward=unsupported)
+    assert a["features"]["float64"]["backward"]["reason"].startswith("the adapter declares no gradients")
     text = md.read_text()
     assert "| float64 | **FAIL state carry** |" in text
     assert "## Failures" in text and f"gru-conformance replay {SEED}" in text

@@ -24,8 +24,7 @@ What Keras does, verified against its sources and on all three backends, is in u
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from functools import cached_property
 
 import keras
@@ -38,6 +37,8 @@ from ...corners import withdrawn, zero_length_finding
 from ...dtypes import numpy_dtype, result_array
 from ..padding import KERAS_PADDING, pad_array, pad_layers, padded_size, real_units
 from .convert import cell_to_keras, gru_to_keras
+from .gradients import capability_fields as _gradients
+from .layers import JAX_PLAIN, _Cache, _Layer  # noqa: F401 - JAX_PLAIN is part of the schedule
 from .upstream import BACKEND, ZERO_INIT, float64_reason, no_bias_reason
 
 #: reset_after=False Keras has one bias per gate: bW + bU is rounded once to the case dtype,
@@ -60,148 +61,6 @@ def _dtypes(unsupported: dict) -> tuple:
     return tuple(dtypes)
 
 
-class _Layer:
-    """One built Keras layer (GRU, go_backwards GRU or Bidirectional GRU) of one padded structure.
-
-    ``compile_after``: eager calls before the layer runs compiled (None: never; 0: at once), counted
-    per input shape on JAX (jax.jit compiles per shape). ``optimized``: compile with the framework's
-    own optimizations (Grappler, XLA fusion), as a model's fit or predict does; otherwise compile
-    without them, which gives the eager call's bits (tests/frameworks/keras/test_keras_adapters.py).
-    The call includes the flip of a go_backwards layer's output back to time order.
-    """
-
-    def __init__(self, key: tuple, compile_after: int | None, optimized: bool):
-        S_in, S_H, direction, reset_after, bias, dtype, self.has_h0, self.has_mask = key
-        self.S_in, self.S_H, self.dtype, self.reverse = S_in, S_H, dtype, direction == "reverse"
-        self.D = 2 if direction == "bidirectional" else 1
-
-        def gru(go_backwards):
-            return keras.layers.GRU(S_H, reset_after=reset_after, use_bias=bias, go_backwards=go_backwards,
-                                    return_sequences=True, return_state=True, dtype=dtype, **ZERO_INIT)
-
-        layer = gru(self.reverse)
-        if self.D == 2:  # an explicit backward layer: Keras would otherwise clone the forward one from its config
-            layer = keras.layers.Bidirectional(layer, backward_layer=gru(True), merge_mode="concat", dtype=dtype)
-        layer.build((None, None, S_in))
-        self.layer, self.variables = layer, list(layer.weights)  # == get_weights() order
-        self.compile_after, self.optimized = compile_after, optimized
-        self.uses, self._compiled = Counter(), None
-
-    def __call__(self, arrays: list, x, h0, mask):
-        """arrays: the weight list; x (B, T, S_in); h0: D arrays (B, S_H) or None; mask (B, T) or None."""
-        shape = x.shape if BACKEND == "jax" else None
-        compiled = self.compile_after is not None and self.uses[shape] >= self.compile_after
-        self.uses[shape] += 1
-        if compiled and BACKEND == "jax":  # jax.jit is stateless: the weights are arguments
-            self._compiled = self._compiled or self._jax_function()
-            return self._compiled(arrays, x, h0, mask)
-        for variable, a in zip(self.variables, arrays, strict=True):
-            variable.assign(a)
-        if compiled:
-            self._compiled = self._compiled or self._tf_function()
-            return self._compiled(x, h0, mask)
-        if BACKEND == "jax":
-            import jax
-
-            with jax.disable_jit():  # lax.scan's steps as Python: op by op, no XLA compile per structure
-                return self._call(x, h0, mask)
-        return self._call(x, h0, mask)
-
-    def _call(self, x, h0, mask):
-        y, *states = self.layer(x, initial_state=h0, mask=mask)
-        if self.reverse:
-            y = ops.flip(y, axis=1)  # processing order -> time order
-        return y, states
-
-    def _tf_function(self):
-        import tensorflow as tf
-
-        dt = tf.as_dtype(self.dtype)
-        sig = [tf.TensorSpec((None, None, self.S_in), dt)]  # any T and B: one trace per layer
-        if self.has_h0:
-            sig.append([tf.TensorSpec((None, self.S_H), dt)] * self.D)
-        if self.has_mask:
-            sig.append(tf.TensorSpec((None, None), tf.bool))
-
-        def forward(*args):
-            x, rest = args[0], list(args[1:])
-            h0 = rest.pop(0) if self.has_h0 else None
-            return self._call(x, h0, rest.pop(0) if self.has_mask else None)
-
-        fn = tf.function(forward, input_signature=sig)
-        options = nullcontext if self.optimized else _tf_plain_graph
-
-        def call(x, h0, mask):
-            with options():
-                return fn(x, *(a for a in (h0, mask) if a is not None))
-
-        return call
-
-    def _jax_function(self):
-        import jax
-
-        def pure(values, x, h0, mask):
-            with keras.StatelessScope(state_mapping=list(zip(self.variables, values, strict=True))):
-                return self._call(x, h0, mask)
-
-        return jax.jit(pure, compiler_options=None if self.optimized else JAX_PLAIN)  # one compile per shape
-
-
-#: XLA options under which a jitted layer gives the op-by-op bits: no fusion (a fused step rounds
-#: float32 differently in the last bit); without LLVM optimization, which compiles faster.
-JAX_PLAIN = {"xla_disable_hlo_passes": "fusion", "xla_backend_optimization_level": 0}
-
-
-@contextmanager
-def _tf_plain_graph():
-    """tf.function calls in this thread without Grappler's rewrites, so that a compiled layer
-    computes what the eager layer computes, bit for bit (with them, bfloat16 results differ in the
-    last bits), and its first call is cheaper. The thread's own call options, Grappler off; nothing
-    else is affected."""
-    from tensorflow.core.protobuf import config_pb2
-    from tensorflow.python.eager import context
-
-    ctx = context.context()
-    old = ctx.function_call_options
-    if old.config_proto_serialized not in _TF_PLAIN:
-        config = config_pb2.ConfigProto.FromString(old.config_proto_serialized)
-        config.graph_options.rewrite_options.disable_meta_optimizer = True
-        _TF_PLAIN[old.config_proto_serialized] = config
-    ctx.function_call_options = context.FunctionCallOptions(old.executor_type, _TF_PLAIN[old.config_proto_serialized])
-    try:
-        yield
-    finally:
-        ctx.function_call_options = old
-
-
-_TF_PLAIN: dict = {}  # the thread's serialized config -> the same without Grappler
-
-
-class _Cache:
-    """The most recently used layers, so that a long run does not grow without bound."""
-
-    def __init__(self, size: int):
-        self.size, self.items = size, OrderedDict()
-
-    def get(self, key, make):
-        if self.size == 0:
-            return make()
-        if key in self.items:
-            self.items.move_to_end(key)
-        else:
-            self.items[key] = make()
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return self.items[key]
-
-
-#: the default schedule (``compiled`` None): after how many eager calls a layer runs compiled (per
-#: input shape on JAX), and whether with the framework's optimizations (else with the eager bits).
-#: TensorFlow: a trace and first call cost about four eager calls of a small layer (~0.075 s vs ~0.02 s).
-#: JAX: a plain jit compile costs about 35 op-by-op calls (~0.45 s vs ~0.013 s). Op by op, the keras
-#: tests run in half the time they take under jax.jit from the first call (~95 s vs ~170 s), though a
-#: stream of new structures costs about the same (~12 vs ~9 examples/s, benchmarks/bench_keras.py).
-#: torch: eager.
 COMPILE_AFTER = {"tensorflow": 4, "jax": 32, "torch": None}
 OPTIMIZED = {"tensorflow": False, "jax": False, "torch": False}
 #: whether sizes are padded by default: where layers are compiled or JAX compiles per shape. Not on
@@ -278,8 +137,9 @@ class KerasGRU:
     """
 
     def __init__(self, cache: int = 256, compiled: bool | None = None, pad: bool | None = None,
-                 compile_after: int | None = None, backend: str | None = None):
+                 compile_after: int | None = None, backend: str | None = None, gradients: bool | None = None):
         self.name = f"keras.GRU[{require_backend(backend)}]"
+        self.gradients = gradients
         self.compile_after, self.optimized = _schedule(compiled, compile_after)
         self.pad = PAD.get(BACKEND, False) if pad is None else pad
         self._layers = _Cache(cache)
@@ -295,12 +155,19 @@ class KerasGRU:
             bias=(True,) if no_bias else (True, False), initial_state=True, lengths=True,
             zero_lengths=self.zero_length is None, padding="undefined",
             unsupported=unsupported, size_padding=KERAS_PADDING if self.pad else "",
+            **_gradients(self.gradients),
         )
 
     @cached_property
     def zero_length(self) -> str | None:
         """A masked GRU's all-False mask row, probed on this backend (TF's cuDNN path raised: tensorflow #43103)."""
         return zero_length_finding(self.run, f"Keras {keras.__version__} on {BACKEND}", "float32", padding="undefined")
+
+    def vjp(self, case: GRUCase, y_bar, hn_bar):
+        """The backend's autodiff through the same layers (conformance.frameworks.keras.gradients)."""
+        from .gradients import gru_vjp
+
+        return gru_vjp(self, case, y_bar, hn_bar)
 
     def run(self, case: GRUCase) -> GRUResult:
         s, dtype = case.spec, case.dtype
@@ -341,8 +208,10 @@ class KerasGRUCell:
     The cell is called eagerly (op by op on JAX), in padded sizes where ``pad``.
     """
 
-    def __init__(self, cache: int = 64, pad: bool | None = None, backend: str | None = None):
+    def __init__(self, cache: int = 64, pad: bool | None = None, backend: str | None = None,
+                 gradients: bool | None = None):
         self.name = f"keras.GRUCell[{require_backend(backend)}]"
+        self.gradients = gradients
         self.pad = PAD.get(BACKEND, False) if pad is None else pad
         self._cells = _Cache(cache)
 
@@ -354,12 +223,19 @@ class KerasGRUCell:
             dtypes=_dtypes(unsupported), directions=("forward",), max_layers=1, reset_after=(True, False),
             bias=(True, False), initial_state=True, lengths=True, zero_lengths=self.zero_length is None,
             padding="zeros", unsupported=unsupported, size_padding=KERAS_PADDING if self.pad else "",
+            **_gradients(self.gradients),
         )
 
     @cached_property
     def zero_length(self) -> str | None:
         """The adapter's own masking (the cell never sees lengths), probed like any implementation's."""
         return zero_length_finding(self.run, "the Keras GRUCell adapter", "float32")
+
+    def vjp(self, case: GRUCase, y_bar, hn_bar):
+        """The backend's autodiff through the same stepping of the cell (conformance.frameworks.keras.gradients)."""
+        from .gradients import cell_vjp
+
+        return cell_vjp(self, case, y_bar, hn_bar)
 
     def run(self, case: GRUCase) -> GRUResult:
         s, dtype = case.spec, case.dtype

@@ -16,6 +16,7 @@ from ...contract import Capabilities
 from ...corners import withdrawn, zero_length_finding
 from ..padding import SQUARE_PADDING, pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet
+from .node import NO_BACKWARD
 from .wiring import codes
 
 
@@ -115,7 +116,8 @@ class KerasExportGRU(ExportedGRU):
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "reverse", "bidirectional"),
                             max_layers=2, reset_after=(True, False), bias=(True, False), initial_state=True,
                             lengths=True, zero_lengths=self.zero_length is None, padding="undefined", unsupported=u,
-                            size_padding=SQUARE_PADDING)
+                            size_padding=SQUARE_PADDING,
+                            gradients_reason=NO_BACKWARD)
 
     @property
     def zero_length(self) -> str | None:

@@ -15,6 +15,7 @@ from ...contract import Capabilities
 from ...corners import withdrawn, zero_length_finding
 from ..padding import SQUARE_PADDING, pad_last, unpad_y
 from .exported import EXPORT_DTYPE, ExportedGRU, _quiet, ort_float64_reason
+from .node import NO_BACKWARD
 from .wiring import codes
 
 _TORCH_PROBES: dict = {}
@@ -161,7 +162,8 @@ class TorchExportGRU(ExportedGRU):
             u.update(withdrawn("zero_length", self.zero_length))
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "bidirectional"), max_layers=2,
                             reset_after=(True,), bias=(True, False), initial_state=True, lengths=not lengths,
-                            zero_lengths="zero_length" not in u, unsupported=u, size_padding=SQUARE_PADDING)
+                            zero_lengths="zero_length" not in u, unsupported=u, size_padding=SQUARE_PADDING,
+                            gradients_reason=NO_BACKWARD)
 
     @property
     def zero_length(self) -> str | None:

@@ -30,6 +30,9 @@ from ...features import FEATURES
 from ...values import case_values
 from . import convert as conv
 
+#: why no ONNX adapter declares gradients (Capabilities.gradients_reason): every backward row says so
+NO_BACKWARD = ("an ONNX inference runtime runs the forward only: the graph has no backward (gradients are "
+               "checked in the framework the model came from)")
 ELEM = {"float64": TensorProto.DOUBLE, "float32": TensorProto.FLOAT,
         "float16": TensorProto.FLOAT16, "bfloat16": TensorProto.BFLOAT16}
 
@@ -266,7 +269,8 @@ class OnnxGRU:
         p = self.probe
         u = dict(p["unsupported"])
         if not p["dtypes"]:  # the runtime runs nothing: a placeholder dtype, everything declared unsupported
-            return Capabilities(dtypes=("float32",), reset_after=(False,), initial_state=False, unsupported=u)
+            return Capabilities(dtypes=("float32",), reset_after=(False,), initial_state=False, unsupported=u,
+                                gradients_reason=NO_BACKWARD)
         return Capabilities(
             dtypes=tuple(p["dtypes"]),
             directions=("forward",) + tuple(d for d in ("reverse", "bidirectional") if d not in u),
@@ -276,6 +280,7 @@ class OnnxGRU:
             initial_state="initial_state" not in u, lengths="lengths" not in u, zero_lengths="zero_length" not in u,
             activations=tuple(p["activations"]), per_direction_activations="per_direction_activations" not in u,
             clip="clip" not in u, padding=p["padding"], unsupported=u,
+            gradients_reason=NO_BACKWARD,
         )
 
 

@@ -1,5 +1,10 @@
 """PyTorch adapters: ``nn.GRU`` (whole sequences, packed for ragged lengths) and ``nn.GRUCell``.
 
+Both have a backward check too (``vjp``): torch autograd's vector-Jacobian product
+(``torch.autograd.grad`` with the cotangents as ``grad_outputs``) through the very forward that
+``run`` computes, packed sequences included; the parameter gradients come back through the
+converter's inverse (gru_from_torch, cell_from_torch), like a state dict.
+
 One module is built per structure and dtype and kept; each example only copies its
 weights in (``torch.no_grad`` + ``copy_``), which is what makes hundreds of examples per
 second possible. Runs are under ``torch.inference_mode`` on one intra-op thread: a case's
@@ -20,7 +25,8 @@ from ...case import GRUCase, GRUResult
 from ...contract import Capabilities
 from ...corners import withdrawn, zero_length_finding
 from ...dtypes import DTYPES, result_array
-from .convert import cell_to_torch, gru_to_torch, torch_gru_kwargs
+from ...gradients import Gradients
+from .convert import cell_from_torch, cell_to_torch, gru_from_torch, gru_to_torch, torch_gru_kwargs
 
 #: torch names its dtypes as the cases do
 TORCH_DTYPES = {d: getattr(torch, d) for d in DTYPES}
@@ -52,17 +58,43 @@ def load(module: torch.nn.Module, state: dict) -> None:
 
 
 @contextmanager
-def running():
-    """``torch.inference_mode`` on one intra-op thread; the caller's thread count is restored."""
+def running(grad: bool = False):
+    """``torch.inference_mode`` (or, with ``grad``, autograd on) on one intra-op thread; the
+    caller's thread count is restored."""
     n = torch.get_num_threads()
     if n != 1:
         torch.set_num_threads(1)
     try:
-        with torch.inference_mode():
+        with torch.enable_grad() if grad else torch.inference_mode():
             yield
     finally:
         if n != 1:
             torch.set_num_threads(n)
+
+
+#: what both adapters compute gradients of, in every dtype they run
+GRADIENTS = dict(gradients=("x", "h0", "weights"), gradient_dtypes=tuple(TORCH_DTYPES))
+
+
+def autograd_vjp(module, case: GRUCase, y_bar, hn_bar, forward, from_torch) -> Gradients:
+    """torch autograd's VJP of ``forward(x, h0) -> (y, h_n)`` (time-major), in canonical layout.
+
+    x and h0 (zeros where the case has none) are leaves that require grad; the parameters'
+    gradients are mapped back by ``from_torch`` (the converter's inverse), as a state dict would be.
+    """
+    dt = TORCH_DTYPES[case.dtype]
+    x = torch.tensor(case.x, dtype=dt, requires_grad=True)
+    h0 = torch.tensor(case.h0_or_zeros(), dtype=dt, requires_grad=True)
+    params = dict(module.named_parameters())
+    with running(grad=True):
+        y, h_n = forward(x, h0)
+        grads = torch.autograd.grad((y, h_n), [x, h0, *params.values()],
+                                    grad_outputs=(torch.tensor(y_bar, dtype=dt), torch.tensor(hn_bar, dtype=dt)),
+                                    allow_unused=True)
+    grads = [torch.zeros_like(p) if g is None else g for p, g in zip([x, h0, *params.values()], grads, strict=True)]
+    _, weights = from_torch(dict(zip(params, grads[2:], strict=True)))
+    return Gradients(dx=to_numpy(grads[0]), dh0=to_numpy(grads[1]),
+                     dweights=[tuple(result_array(a, case.dtype) for a in w) for w in weights])
 
 
 class _Cache:
@@ -100,32 +132,44 @@ class TorchGRU:
             unsupported={**unsupported("torch.nn.GRU"),
                          "reverse": "torch.nn.GRU has no reverse-only direction (bidirectional=True runs both)",
                          **withdrawn("zero_length", self.zero_length)},
+            **GRADIENTS,
         )
 
     def _build(self, kwargs: tuple, dtype: str) -> torch.nn.GRU:
         return torch.nn.GRU(**dict(kwargs), batch_first=self.batch_first, dtype=TORCH_DTYPES[dtype]).eval()
 
-    def run(self, case: GRUCase) -> GRUResult:
+    def _module(self, case: GRUCase) -> torch.nn.GRU:
         kwargs = torch_gru_kwargs(case.spec)  # ValueError for what torch cannot express
         gru = self._cache.get((tuple(sorted(kwargs.items())), case.dtype))
         load(gru, gru_to_torch(case.spec, case.weights))
-        dt = TORCH_DTYPES[case.dtype]
-        x = torch.tensor(case.x, dtype=dt)
+        return gru
+
+    def _forward(self, gru, case: GRUCase, x, h0):
+        """x (T, B, I) time-major, h0 or None -> y (T, B, D*H), h_n, through the module's own layout."""
         if self.batch_first:
             x = x.transpose(0, 1)
+        if case.lengths is None:
+            y, h_n = gru(x, h0)
+        else:
+            lengths = torch.tensor(case.lengths, dtype=torch.int64)
+            packed = pack_padded_sequence(x, lengths, batch_first=self.batch_first, enforce_sorted=False)
+            out, h_n = gru(packed, h0)
+            # pad_packed_sequence fills positions past each length with zeros (padding_value=0)
+            y, _ = pad_packed_sequence(out, batch_first=self.batch_first, total_length=case.T)
+        return (y.transpose(0, 1) if self.batch_first else y), h_n
+
+    def run(self, case: GRUCase) -> GRUResult:
+        gru = self._module(case)
+        dt = TORCH_DTYPES[case.dtype]
+        x = torch.tensor(case.x, dtype=dt)
         h0 = None if case.h0 is None else torch.tensor(case.h0, dtype=dt)
         with running():
-            if case.lengths is None:
-                y, h_n = gru(x, h0)
-            else:
-                lengths = torch.tensor(case.lengths, dtype=torch.int64)
-                packed = pack_padded_sequence(x, lengths, batch_first=self.batch_first, enforce_sorted=False)
-                out, h_n = gru(packed, h0)
-                # pad_packed_sequence fills positions past each length with zeros (padding_value=0)
-                y, _ = pad_packed_sequence(out, batch_first=self.batch_first, total_length=case.T)
-            if self.batch_first:
-                y = y.transpose(0, 1)
+            y, h_n = self._forward(gru, case, x, h0)
             return GRUResult(y=to_numpy(y), h_n=to_numpy(h_n))
+
+    def vjp(self, case: GRUCase, y_bar, hn_bar) -> Gradients:
+        gru = self._module(case)
+        return autograd_vjp(gru, case, y_bar, hn_bar, lambda x, h0: self._forward(gru, case, x, h0), gru_from_torch)
 
 
 class TorchGRUCell:
@@ -150,32 +194,48 @@ class TorchGRUCell:
             unsupported={**unsupported("torch.nn.GRUCell"), "reverse": one, "bidirectional": one,
                          "per_direction_activations": one, "stacked": "torch.nn.GRUCell is a single layer",
                          **withdrawn("zero_length", self.zero_length)},
+            **GRADIENTS,
         )
 
     @staticmethod
     def _build(input_size: int, hidden_size: int, bias: bool, dtype: str) -> torch.nn.GRUCell:
         return torch.nn.GRUCell(input_size, hidden_size, bias=bias, dtype=TORCH_DTYPES[dtype]).eval()
 
-    def run(self, case: GRUCase) -> GRUResult:
+    def _module(self, case: GRUCase) -> torch.nn.GRUCell:
         s = case.spec
         state = cell_to_torch(s, case.weights)  # ValueError for what a cell cannot express
         cell = self._cache.get((s.input_size, s.hidden_size, s.bias, case.dtype))
         load(cell, state)
-        dt = TORCH_DTYPES[case.dtype]
-        x = torch.tensor(case.x, dtype=dt)
-        h = torch.tensor(case.h0_or_zeros()[0], dtype=dt)
+        return cell
+
+    @staticmethod
+    def _forward(cell, case: GRUCase, x, h0):
+        """The cell stepped over x (T, B, I) from h0 (1, B, H) -> y (T, B, H), h_n (1, B, H)."""
+        h = h0[0]
         active = None
         if case.lengths is not None:  # (T, B, 1): is sequence b still running at step t
             active = (torch.arange(case.T)[:, None] < torch.tensor(case.lengths)[None, :])[:, :, None]
         ys = []
+        for t in range(case.T):
+            h_new = cell(x[t], h)
+            if active is None:
+                h = h_new
+                ys.append(h_new)
+            else:
+                h = torch.where(active[t], h_new, h)
+                ys.append(torch.where(active[t], h_new, torch.zeros_like(h_new)))
+        return torch.stack(ys), h[None]
+
+    def run(self, case: GRUCase) -> GRUResult:
+        cell = self._module(case)
+        dt = TORCH_DTYPES[case.dtype]
         with running():
-            for t in range(case.T):
-                h_new = cell(x[t], h)
-                if active is None:
-                    h = h_new
-                    ys.append(h_new)
-                else:
-                    h = torch.where(active[t], h_new, h)
-                    ys.append(torch.where(active[t], h_new, torch.zeros_like(h_new)))
-            return GRUResult(y=to_numpy(torch.stack(ys)), h_n=to_numpy(h[None]))
+            y, h_n = self._forward(cell, case, torch.tensor(case.x, dtype=dt),
+                                   torch.tensor(case.h0_or_zeros(), dtype=dt))
+            return GRUResult(y=to_numpy(y), h_n=to_numpy(h_n))
+
+    def vjp(self, case: GRUCase, y_bar, hn_bar) -> Gradients:
+        cell = self._module(case)
+        return autograd_vjp(cell, case, y_bar, hn_bar, lambda x, h0: self._forward(cell, case, x, h0),
+                            cell_from_torch)
 

@@ -88,8 +88,8 @@ import numpy as np
 
 import references
 
-from .case import GRUCase, GRUResult
-from .dtypes import EPS
+from ..case import GRUCase, GRUResult
+from ..dtypes import EPS
 
 #: calibrated per dtype (benchmarks/bench_calibration.py): max observed error / tol <= 0.5 (see above).
 SAFETY = {"float64": 2.0, "float32": 6.0, "float16": 1.4, "bfloat16": 1.4}
