@@ -209,7 +209,8 @@ class OnnxGRU:
 
     @cached_property
     def probe(self) -> dict:
-        """{"dtypes": [...], "activations": [...], "padding": str, "unsupported": {feature: reason}}."""
+        """{"dtypes": [...], "activations": [...], "padding": str, "unsupported": {feature: reason},
+        "withdrawn_activations": {activation: reason}}."""
         unsupported, dtypes, errors = {}, [], {}
         for d in DTYPES:
             _, why = self._probe(d, f"dtype {d}", {}, None)
@@ -219,7 +220,7 @@ class OnnxGRU:
                 dtypes.append(d)
         if not dtypes:
             why = f"{self.runtime} runs no GRU with layout={self.layout}: {errors['float32']}"
-            return {"dtypes": [], "activations": [], "padding": "zeros",
+            return {"dtypes": [], "activations": [], "padding": "zeros", "withdrawn_activations": {},
                     "unsupported": {f.name: why for f in FEATURES}}
         d = dtypes[0]
         padding = "zeros"
@@ -239,9 +240,12 @@ class OnnxGRU:
                 whys[name] = why
             else:
                 acts.append(name)
-        if whys:
+        if whys and not acts:
             unsupported["activations"] = _merge(self.runtime, whys)
-        return {"dtypes": dtypes, "activations": acts, "padding": padding, "unsupported": unsupported}
+        # some accepted: the activations feature checks those, each refused one keeps its own reason
+        withdrawn = whys if acts else {}
+        return {"dtypes": dtypes, "activations": acts, "padding": padding, "unsupported": unsupported,
+                "withdrawn_activations": withdrawn}
 
     def capabilities(self) -> Capabilities:
         p = self.probe
@@ -256,6 +260,7 @@ class OnnxGRU:
             bias=(True,) if "no_bias" in u else (True, False),
             initial_state="initial_state" not in u, lengths="lengths" not in u,
             activations=tuple(p["activations"]), clip="clip" not in u, padding=p["padding"], unsupported=u,
+            withdrawn_activations=p["withdrawn_activations"],
         )
 
 
