@@ -153,15 +153,22 @@ class TorchGRUCell:
         active = None
         if case.lengths is not None:  # (T, B, 1): is sequence b still running at step t
             active = (torch.arange(case.T)[:, None] < torch.tensor(case.lengths)[None, :])[:, :, None]
-        ys = []
         with running():
-            for t in range(case.T):
-                h_new = cell(x[t], h)
-                if active is None:
-                    h = h_new
-                    ys.append(h_new)
-                else:
-                    h = torch.where(active[t], h_new, h)
-                    ys.append(torch.where(active[t], h_new, torch.zeros_like(h_new)))
-            return GRUResult(y=to_numpy(torch.stack(ys)), h_n=to_numpy(h[None]))
+            y, h = cell_loop(cell, x, h, active)
+            return GRUResult(y=to_numpy(y), h_n=to_numpy(h[None]))
+
+
+def cell_loop(cell, x, h, active):
+    """The user's loop: h = cell(x[t], h) for each t; ``active`` (T, B, 1) freezes finished rows and
+    zeroes their outputs. torch.compile[nn.GRUCell loop] compiles this very function."""
+    ys = []
+    for t in range(x.shape[0]):
+        h_new = cell(x[t], h)
+        if active is None:
+            h = h_new
+            ys.append(h_new)
+        else:
+            h = torch.where(active[t], h_new, h)
+            ys.append(torch.where(active[t], h_new, torch.zeros_like(h_new)))
+    return torch.stack(ys), h
 
