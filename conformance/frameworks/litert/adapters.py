@@ -27,6 +27,7 @@ a multiple of B_POOL; T stays dynamic. I and H are padded exactly to one square 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import re
@@ -77,6 +78,30 @@ def quiet():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
+
+
+@functools.lru_cache(maxsize=None)
+def dtype_reason(dtype: str) -> str:
+    """Why a Keras GRU of ``dtype`` does not convert to builtin TFLite ops, or "": tried once per process
+    (a refused conversion costs seconds, and every load of the adapter asks)."""
+    import ai_edge_litert
+    import keras
+    import tensorflow as tf
+
+    try:
+        x = keras.Input((None, 2), batch_size=2, dtype=dtype)
+        zeros = dict(kernel_initializer="zeros", recurrent_initializer="zeros")  # no QR init in bfloat16
+        y, h = keras.layers.GRU(2, return_sequences=True, return_state=True, dtype=dtype, **zeros)(x)
+        with quiet():
+            tf.lite.TFLiteConverter.from_keras_model(keras.Model(x, [y, h])).convert()
+        return ""
+    except Exception as e:  # noqa: BLE001 - the converter's refusal is the finding
+        text = str(e)
+        ops = sorted(set(re.findall(r"'(tf\.\w+)' op is neither a custom op nor a flex op", text)))
+        head = (f"'{ops[0]}' op is neither a custom op nor a flex op (also: {', '.join(ops[1:])})"
+                if ops else " ".join(text.split())[:300])
+        return (f"tensorflow {tf.__version__} converter, ai-edge-litert {ai_edge_litert.__version__}: "
+                f"TFLiteConverter.from_keras_model of a {dtype} Keras GRU fails: {head}")
 
 
 class LiteRTKerasGRU:
@@ -174,30 +199,11 @@ class LiteRTKerasGRU:
         return GRUResult(y=unpad_y(y, s.num_directions, s.hidden_size, S).astype(np.float32),
                          h_n=np.stack(hs).astype(np.float32))
 
-    def _dtype_reason(self, dtype: str) -> str:
-        """Why a Keras GRU of ``dtype`` does not convert to builtin TFLite ops (tried once), or ""."""
-        keras = self.keras
-        try:
-            x = keras.Input((None, 2), batch_size=2, dtype=dtype)
-            zeros = dict(kernel_initializer="zeros", recurrent_initializer="zeros")  # no QR init in bfloat16
-            y, h = keras.layers.GRU(2, return_sequences=True, return_state=True, dtype=dtype, **zeros)(x)
-            with quiet():
-                self.tf.lite.TFLiteConverter.from_keras_model(keras.Model(x, [y, h])).convert()
-            return ""
-        except Exception as e:  # noqa: BLE001 - the converter's refusal is the finding
-            text = str(e)
-            ops = sorted(set(re.findall(r"'(tf\.\w+)' op is neither a custom op nor a flex op", text)))
-            head = (f"'{ops[0]}' op is neither a custom op nor a flex op (also: {', '.join(ops[1:])})"
-                    if ops else " ".join(text.split())[:300])
-            return f"{self.runtime}: TFLiteConverter.from_keras_model of a {dtype} Keras GRU fails: {head}"
-
     def capabilities(self) -> Capabilities:
-        if not hasattr(self, "_dtype_reasons"):
-            self._dtype_reasons = {d: self._dtype_reason(d) for d in ("float64", "float16", "bfloat16")}
         u = {"activations": "Keras GRU has fixed activations (sigmoid, tanh)",
              "clip": "Keras GRU has no pre-activation clip"}
-        for d, why in self._dtype_reasons.items():
-            u[d] = why or f"{d} converts, but this adapter feeds float32 only"
+        for d in ("float64", "float16", "bfloat16"):
+            u[d] = dtype_reason(d) or f"{d} converts, but this adapter feeds float32 only"
         return Capabilities(dtypes=("float32",), directions=("forward", "reverse", "bidirectional"), max_layers=3,
                             reset_after=(True, False), bias=(True, False), lengths=True, padding="undefined",
                             size_padding=SIZE_PADDING, unsupported=u)

@@ -18,6 +18,7 @@ exactly to one square size (conformance.frameworks.padding); T and B stay dynami
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -28,6 +29,31 @@ from ..padding import SQUARE_PADDING, pad_last, pad_weights, padded_spec, square
 from ..torch.convert import gru_to_torch
 from . import runtime
 from .wiring import coded_parameters, decode, holds_codes, pair_feed
+
+
+@functools.lru_cache(maxsize=None)
+def lengths_reason(precision: str | None) -> str:
+    """convert_model of nn.GRU over a PackedSequence (pack_padded_sequence), tried once per process; "" if it
+    converts and compiles."""
+    import openvino as ov
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    class Packed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(2, 2)
+
+        def forward(self, x, lengths):
+            y, h = self.gru(pack_padded_sequence(x, lengths, enforce_sorted=False))
+            return pad_packed_sequence(y, total_length=x.shape[0])[0], h
+
+    try:
+        model = ov.convert_model(Packed().eval(), example_input=(torch.zeros(3, 2, 2), torch.tensor([3, 1])))
+        runtime.runner(model, precision)
+        return ""
+    except Exception as e:  # noqa: BLE001 - the converter's refusal is the finding
+        return f"{runtime.version()} convert_model of nn.GRU on a PackedSequence: {' '.join(str(e).split())[:600]}"
 
 
 class OpenVinoTorchGRU:
@@ -103,30 +129,8 @@ class OpenVinoTorchGRU:
         return GRUResult(y=unpad_y(y, s.num_directions, s.hidden_size, S).astype(np.float32),
                          h_n=np.array(h_n[..., :s.hidden_size], dtype=np.float32))
 
-    def _lengths_reason(self) -> str:
-        """convert_model of nn.GRU over a PackedSequence (pack_padded_sequence), tried once; "" if it converts."""
-        torch = self.torch
-        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
-        class Packed(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.gru = torch.nn.GRU(2, 2)
-
-            def forward(self, x, lengths):
-                y, h = self.gru(pack_padded_sequence(x, lengths, enforce_sorted=False))
-                return pad_packed_sequence(y, total_length=x.shape[0])[0], h
-
-        try:
-            model = self.ov.convert_model(Packed().eval(), example_input=(torch.zeros(3, 2, 2), torch.tensor([3, 1])))
-            runtime.runner(model, self.precision)
-            return ""
-        except Exception as e:  # noqa: BLE001 - the converter's refusal is the finding
-            return f"{self.runtime} convert_model of nn.GRU on a PackedSequence: {' '.join(str(e).split())[:600]}"
-
     def capabilities(self) -> Capabilities:
-        if not hasattr(self, "_lengths"):
-            self._lengths = self._lengths_reason()
+        lengths = lengths_reason(self.precision)
         dt = (f"converted from a float32 torch model only ({runtime.precision_text(self.precision)}; a float64 "
               "model is computed in float32 anyway, see openvino[onnx.GRU])")
         u = {"reverse": "torch.nn.GRU has no reverse-only direction",
@@ -134,8 +138,8 @@ class OpenVinoTorchGRU:
              "activations": "torch.nn.GRU has fixed activations (Sigmoid, Tanh)",
              "clip": "torch.nn.GRU has no pre-activation clip",
              "float64": dt, "float16": dt, "bfloat16": dt}
-        if self._lengths:
-            u["lengths"] = self._lengths
+        if lengths:
+            u["lengths"] = lengths
         return Capabilities(dtypes=("float32",), directions=("forward", "bidirectional"), max_layers=3,
-                            bias=(True, False), lengths=not self._lengths, size_padding=SQUARE_PADDING,
+                            bias=(True, False), lengths=not lengths, size_padding=SQUARE_PADDING,
                             unsupported=u)
