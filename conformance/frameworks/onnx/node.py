@@ -213,7 +213,8 @@ class OnnxGRU:
 
     @cached_property
     def probe(self) -> dict:
-        """{"dtypes": [...], "activations": [...], "padding": str, "unsupported": {feature: reason}}."""
+        """{"dtypes": [...], "activations": [...], "padding": str, "unsupported": {feature: reason},
+        "withdrawn_activations": {activation: reason}}."""
         unsupported, dtypes, errors = {}, [], {}
         for d in DTYPES:
             _, why = self._probe(d, f"dtype {d}", {}, None)
@@ -223,7 +224,7 @@ class OnnxGRU:
                 dtypes.append(d)
         if not dtypes:
             why = f"{self.runtime} runs no GRU with layout={self.layout}: {errors['float32']}"
-            return {"dtypes": [], "activations": [], "padding": "zeros",
+            return {"dtypes": [], "activations": [], "padding": "zeros", "withdrawn_activations": {},
                     "unsupported": {f.name: why for f in FEATURES}}
         d = dtypes[0]
         padding = "zeros"
@@ -243,10 +244,13 @@ class OnnxGRU:
                 whys[name] = why
             else:
                 acts.append(name)
-        if whys:
+        if whys and not acts:
             unsupported["activations"] = _merge(self.runtime, whys)
         unsupported.update(self._corners(d, padding, unsupported))
-        return {"dtypes": dtypes, "activations": acts, "padding": padding, "unsupported": unsupported}
+        # some accepted: the activations feature checks those, each refused one keeps its own reason
+        withdrawn = whys if acts else {}
+        return {"dtypes": dtypes, "activations": acts, "padding": padding, "unsupported": unsupported,
+                "withdrawn_activations": withdrawn}
 
     def _corners(self, dtype: str, padding: str, unsupported: dict) -> dict:
         """Zero-length sequences and per-direction activations, probed (conformance.corners)."""
@@ -280,7 +284,7 @@ class OnnxGRU:
             initial_state="initial_state" not in u, lengths="lengths" not in u, zero_lengths="zero_length" not in u,
             activations=tuple(p["activations"]), per_direction_activations="per_direction_activations" not in u,
             clip="clip" not in u, padding=p["padding"], unsupported=u,
-            gradients_reason=NO_BACKWARD,
+            withdrawn_activations=p["withdrawn_activations"], gradients_reason=NO_BACKWARD,
         )
 
 

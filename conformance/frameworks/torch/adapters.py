@@ -215,16 +215,8 @@ class TorchGRUCell:
         active = None
         if case.lengths is not None:  # (T, B, 1): is sequence b still running at step t
             active = (torch.arange(case.T)[:, None] < torch.tensor(case.lengths)[None, :])[:, :, None]
-        ys = []
-        for t in range(case.T):
-            h_new = cell(x[t], h)
-            if active is None:
-                h = h_new
-                ys.append(h_new)
-            else:
-                h = torch.where(active[t], h_new, h)
-                ys.append(torch.where(active[t], h_new, torch.zeros_like(h_new)))
-        return torch.stack(ys), h[None]
+        y, h = cell_loop(cell, x, h, active)
+        return y, h[None]
 
     def run(self, case: GRUCase) -> GRUResult:
         cell = self._module(case)
@@ -238,4 +230,19 @@ class TorchGRUCell:
         cell = self._module(case)
         return autograd_vjp(cell, case, y_bar, hn_bar, lambda x, h0: self._forward(cell, case, x, h0),
                             cell_from_torch)
+
+
+def cell_loop(cell, x, h, active):
+    """The user's loop: h = cell(x[t], h) for each t; ``active`` (T, B, 1) freezes finished rows and
+    zeroes their outputs. torch.compile[nn.GRUCell loop] compiles this very function."""
+    ys = []
+    for t in range(x.shape[0]):
+        h_new = cell(x[t], h)
+        if active is None:
+            h = h_new
+            ys.append(h_new)
+        else:
+            h = torch.where(active[t], h_new, h)
+            ys.append(torch.where(active[t], h_new, torch.zeros_like(h_new)))
+    return torch.stack(ys), h
 
