@@ -12,7 +12,7 @@ _EXPORTS = {
     "Activation": "case", "GateWeights": "case", "GRUCase": "case", "GRUResult": "case", "GRUSpec": "case",
     "PADDING": "contract", "Adapter": "contract", "Capabilities": "contract",
     "DTYPES": "dtypes", "ReferenceAdapter": "frameworks.reference", "oracle": "canonical", "Status": "status",
-    "BugClass": "bugclasses",
+    "BugClass": "bugclasses", "Gradients": "gradients",
 }
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"

@@ -40,6 +40,8 @@ class Builtin:
     self_check: bool = False
     #: the modules it needs (pip install 'gru-conformance[torch]', [keras], [onnx] bring them)
     requires: tuple = ()
+    #: the gradients the project's tests expect it to declare (Capabilities.gradients)
+    gradients: tuple = ()
 
     @property
     def module(self) -> str:
@@ -56,6 +58,7 @@ _KERAS_GRU = ("reset_after", "reset_before", "no_bias", "reverse", "bidirectiona
 _KERAS_CELL = ("reset_after", "reset_before", "no_bias", "initial_state", "lengths", "zero_length")
 _LOW = ("float32", "float16", "bfloat16")
 _ORT = ("onnx", "onnxruntime")
+_GRADS = ("x", "h0", "weights")
 
 
 def _keras(backend: str) -> tuple:
@@ -65,11 +68,12 @@ def _keras(backend: str) -> tuple:
     # float16/bfloat16 (both declared unsupported with the upstream cause; see the adapter module)
     gru = _KERAS_GRU if backend != "jax" else tuple(f for f in _KERAS_GRU if f != "no_bias")
     dtypes = _ALL if backend == "tensorflow" else _LOW
+    grads = () if backend == "jax" else _GRADS  # JAX: off by default, see keras/gradients.py JAX_SLOW
     return (
         Builtin(f"keras.GRU[{backend}]", f"{mod}:KerasGRU", {"backend": backend}, env, (*dtypes, *gru),
-                requires=("keras",)),
+                requires=("keras",), gradients=grads),
         Builtin(f"keras.GRUCell[{backend}]", f"{mod}:KerasGRUCell", {"backend": backend}, env,
-                (*dtypes, *_KERAS_CELL), requires=("keras",)),
+                (*dtypes, *_KERAS_CELL), requires=("keras",), gradients=grads),
     )
 
 
@@ -77,11 +81,13 @@ BUILTINS: tuple = (
     Builtin("reference", f"{_FW}.reference:ReferenceAdapter",
             supported=("float64", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
                        "initial_state", "lengths", "zero_length", "activations", "per_direction_activations", "clip"),
-            self_check=True),
-    Builtin("torch.nn.GRU", f"{_FW}.torch.adapters:TorchGRU", supported=_TORCH_GRU, requires=("torch",)),
+            self_check=True, gradients=_GRADS),
+    Builtin("torch.nn.GRU", f"{_FW}.torch.adapters:TorchGRU", supported=_TORCH_GRU, requires=("torch",),
+            gradients=_GRADS),
     Builtin("torch.nn.GRU[batch_first]", f"{_FW}.torch.adapters:TorchGRU", {"batch_first": True},
-            supported=_TORCH_GRU, requires=("torch",)),
-    Builtin("torch.nn.GRUCell", f"{_FW}.torch.adapters:TorchGRUCell", supported=_TORCH_CELL, requires=("torch",)),
+            supported=_TORCH_GRU, requires=("torch",), gradients=_GRADS),
+    Builtin("torch.nn.GRUCell", f"{_FW}.torch.adapters:TorchGRUCell", supported=_TORCH_CELL, requires=("torch",),
+            gradients=_GRADS),
     *_keras("tensorflow"), *_keras("jax"), *_keras("torch"),
     Builtin("onnx.GRU[onnxruntime]", f"{_FW}.onnx.node:OnnxRuntimeGRU",
             supported=("float32", "float16", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional",

@@ -74,4 +74,7 @@ def assert_feature(adapter, feature: str, *, supported: bool | None = None, expe
         return result
     if result.status != Status.PASS or result.examples < 1:
         raise AssertionError(result.report())
+    backward = result.backward  # the gradients: pass, or unsupported with a reason; never fail or error
+    if backward is not None and backward.status in (Status.FAIL, Status.ERROR):
+        raise AssertionError(backward.report())
     return result

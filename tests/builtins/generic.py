@@ -51,7 +51,11 @@ def names(prefixes: tuple) -> list:
 def declared_test(prefixes: tuple):
     @pytest.mark.parametrize("name", names(prefixes))
     def test_declares_the_expected_features(name):
-        assert_declares(adapter(name), BY_NAME[name].supported)
+        a = adapter(name)
+        assert_declares(a, BY_NAME[name].supported)
+        caps = a.capabilities()
+        assert caps.gradients == BY_NAME[name].gradients, caps.gradients  # a backward regression fails here
+        assert caps.gradients or caps.gradients_reason, "no gradients, and no reason given"
     return test_declares_the_expected_features
 
 

@@ -206,4 +206,5 @@ class LiteRTKerasGRU:
             u[d] = dtype_reason(d) or f"{d} converts, but this adapter feeds float32 only"
         return Capabilities(dtypes=("float32",), directions=("forward", "reverse", "bidirectional"), max_layers=3,
                             reset_after=(True, False), bias=(True, False), lengths=True, padding="undefined",
-                            size_padding=SIZE_PADDING, unsupported=u)
+                            size_padding=SIZE_PADDING, unsupported=u,
+                            gradients_reason="LiteRT is an inference runtime: the converted model has no backward")

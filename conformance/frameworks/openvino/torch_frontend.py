@@ -142,4 +142,5 @@ class OpenVinoTorchGRU:
             u["lengths"] = lengths
         return Capabilities(dtypes=("float32",), directions=("forward", "bidirectional"), max_layers=3,
                             bias=(True, False), lengths=not lengths, size_padding=SQUARE_PADDING,
-                            unsupported=u)
+                            unsupported=u, gradients_reason="OpenVINO is an inference runtime: the converted model "
+                                                            "has no backward")

@@ -63,6 +63,11 @@ def default_refusal() -> str:
             return f"{TORCH}: {' '.join(str(e).split('from user code')[0].split())}"
 
 
+#: why the compiled adapters check no gradients
+COMPILED_FORWARD = ("the compiled forward is checked; a compiled backward (AOTAutograd) costs another compile "
+                    "per structure, so it is left to the eager torch adapters' backward checks")
+
+
 class _Compiled:
     """Compile counting, shared by both adapters."""
 
@@ -111,7 +116,8 @@ class TorchCompileGRU(_Compiled):
             unsupported={**unsupported("torch.nn.GRU"), "reverse": "torch.nn.GRU has no reverse-only direction",
                          "float16": COST, "bfloat16": COST,
                          "lengths": "not compiled: a PackedSequence's batch sizes are one more specialized "
-                                    "structure per set of lengths"})
+                                    "structure per set of lengths"},
+            gradients_reason=COMPILED_FORWARD)
 
 
 class TorchCompileGRUCellLoop(_Compiled):
@@ -145,4 +151,5 @@ class TorchCompileGRUCellLoop(_Compiled):
         return Capabilities(
             dtypes=DTYPES, bias=(True, False), lengths=True, size_padding=SQUARE_PADDING,
             unsupported={**unsupported("torch.nn.GRUCell"), "reverse": forward_only, "bidirectional": forward_only,
-                         "stacked": "a single GRUCell", "float16": COST, "bfloat16": COST})
+                         "stacked": "a single GRUCell", "float16": COST, "bfloat16": COST},
+            gradients_reason=COMPILED_FORWARD)
