@@ -67,7 +67,7 @@ class Capabilities:
     #: the backward (conformance.gradients): which gradients ``vjp`` computes, among KINDS
     #: ("x", "h0", "weights"); () means the adapter has no backward (the default)
     gradients: tuple = ()
-    #: the dtypes ``vjp`` supports; () means all of ``dtypes``
+    #: the dtypes ``vjp`` supports; () means all of ``dtypes`` (those outside ``dtypes`` are dropped)
     gradient_dtypes: tuple = ()
     #: why there is no backward (or why it is limited), shown in the backward rows of the report
     gradients_reason: str = ""
@@ -98,8 +98,10 @@ class Capabilities:
         from .gradients import KINDS
 
         object.__setattr__(self, "gradients", _subset("gradients", self.gradients, KINDS, nonempty=False))
-        gd = _subset("gradient_dtypes", self.gradient_dtypes, self.dtypes, nonempty=False)
-        object.__setattr__(self, "gradient_dtypes", (gd or self.dtypes) if self.gradients else ())
+        gd = _subset("gradient_dtypes", self.gradient_dtypes, DTYPES, nonempty=False)
+        # only dtypes it runs (so that dataclasses.replace(caps, dtypes=...) narrows both)
+        gd = tuple(d for d in (gd or self.dtypes) if d in self.dtypes)
+        object.__setattr__(self, "gradient_dtypes", gd if self.gradients else ())
         if not isinstance(self.gradients_reason, str):
             raise ValueError(f"capabilities.gradients_reason: expected a string, got {self.gradients_reason!r}")
         for name in ("initial_state", "lengths", "zero_lengths", "per_direction_activations", "clip"):

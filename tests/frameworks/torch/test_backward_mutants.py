@@ -40,3 +40,15 @@ def test_the_correct_hand_written_backward_passes_every_feature():
 def test_at_least_eight_mutants_in_distinct_stories():
     assert len(BACKWARD_BUGS) >= 8
     assert len({b.name for b in BACKWARD_BUGS}) == len(BACKWARD_BUGS)
+
+
+def test_replay_reruns_the_backward(capsys):
+    from conformance.cli import main
+
+    r = first_backward_kill(BackwardMutantGRU("h0-grad-dropped"))
+    ref = "conformance.frameworks.torch.backward_mutants:"
+    assert main(["replay", ref + "h0-grad-dropped", r.case_file]) == 1
+    out = capsys.readouterr().out
+    assert "backward: FAIL" in out and "[initial state]" in out
+    assert main(["replay", ref + "correct", r.case_file]) == 0
+    assert "backward: PASS" in capsys.readouterr().out
