@@ -176,6 +176,4 @@ def nonfinite_behaviour(run: Run, dtype: str, lengths: bool = True) -> dict:
 
 def oracle_nonfinite(dtype: str = "float64") -> dict:
     """What the oracle itself returns on the same probes (the IEEE answer of the canonical equations)."""
-    from .frameworks.reference import oracle as run
-
-    return nonfinite_behaviour(lambda c: run(c), dtype)
+    return nonfinite_behaviour(oracle, dtype)

@@ -1,23 +1,14 @@
-"""The oracle behind the same contract as every other implementation."""
+"""The oracle behind the same contract as every other implementation (conformance.canonical.oracle
+and references.gru_vjp), so that its plumbing is checked like any adapter's."""
 
 from __future__ import annotations
 
 import references
 
+from ..canonical import oracle
 from ..case import GRUCase, GRUResult
 from ..contract import Capabilities
 from ..gradients import Gradients, reference_vjp
-
-
-def oracle(case: GRUCase, params=None) -> GRUResult:
-    """The canonical result of a case, in float64; ``params`` replaces its weights (unvalidated)."""
-    s = case.spec
-    y, h_n = references.gru(
-        case.x, [tuple(w) for w in (case.weights if params is None else params)], num_layers=s.num_layers,
-        direction=s.direction, reset_after=s.reset_after, h0=case.h0, lengths=case.lengths,
-        activations=[(a.name, a.alpha, a.beta) for a in s.activations], clip=s.clip,  # 2, or 4 per direction
-    )
-    return GRUResult(y=y, h_n=h_n)
 
 
 class ReferenceAdapter:
