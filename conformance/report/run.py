@@ -38,6 +38,7 @@ class AdapterRun:
     graph_summary: Optional[str] = None
     plot: Optional[str] = None  # path of the error-against-time plot, if drawn
     plot_note: Optional[str] = None  # why there is none
+    seconds: Optional[float] = None  # wall clock of its checks and plot, in its worker
 
     def outcome(self, r: FeatureResult) -> Status:
         return outcome(r, self.expected.get(r.feature))
@@ -123,6 +124,7 @@ def to_dict(runs: list, profile: Profile) -> dict:
         adapters=[dict(name=r.name, ref=r.ref, available=r.unavailable is None, unavailable=r.unavailable,
                        conformant=r.conformant if r.unavailable is None else None,
                        graph_summary=r.graph_summary, plot=r.plot, plot_note=r.plot_note,
+                       seconds=None if r.seconds is None else round(r.seconds, 1),
                        expected_failed_checks=dict(r.expected),
                        features={x.feature: result_dict(x, r.expected.get(x.feature)) for x in r.results})
                   for r in runs],

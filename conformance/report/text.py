@@ -100,3 +100,39 @@ def matrix_rows(runs: list) -> tuple:
             row.append(("not run", True) if res is None else (r.cell(res), r.outcome(res).accepted))
         rows.append((f.name, row))
     return ["feature"] + [r.name for r in shown], rows
+
+
+def short_cell(r, expected: str | None = None) -> str:
+    """A cell of the console matrix: "pass <max ULP>" without the unit, "-" for unsupported, else as cell()."""
+    o = outcome(r, expected)
+    if o == Status.PASS:
+        return f"pass {r.max_ulp:.3g}"
+    return "-" if o == Status.UNSUPPORTED else cell(r, expected)
+
+
+#: what the short cells mean, printed under the console matrix
+SHORT_LEGEND = "pass N: passes, its largest error N ULP of the dtype; -: unsupported (why: report.md)"
+
+
+def matrix_by_adapter(runs: list, width: int) -> list:
+    """The console matrix with one row per available implementation, its feature columns split into
+    as few tables as fit ``width`` columns (a table's border takes 3 characters per column, plus 1):
+    a list of (header, rows), each row [name, (text, accepted), ...]."""
+    shown = [r for r in runs if r.unavailable is None]
+    grid = []
+    for r in shown:
+        by_feature = {x.feature: x for x in r.results}
+        grid.append([(short_cell(x, r.expected.get(f.name)), r.outcome(x).accepted) if (x := by_feature.get(f.name))
+                     else ("not run", True) for f in FEATURES])
+    name_w = max([len("implementation")] + [len(r.name) for r in shown])
+    col_w = [max([len(f.name)] + [len(row[j][0]) for row in grid]) for j, f in enumerate(FEATURES)]
+    tables, start = [], 0
+    while start < len(FEATURES):
+        end, used = start, 1 + name_w + 3
+        while end < len(FEATURES) and (end == start or used + col_w[end] + 3 <= width):
+            used += col_w[end] + 3
+            end += 1
+        header = ["implementation"] + [f.name for f in FEATURES[start:end]]
+        tables.append((header, [[r.name] + row[start:end] for r, row in zip(shown, grid, strict=True)]))
+        start = end
+    return tables
