@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,8 +57,11 @@ def main(argv=None):
             seen.append("eager")
         return inner(self, x, h0, mask)
 
+    pairs = defaultdict(int)  # calls per (layer, way of calling[, shape on JAX]): what a compile serves
+
     def timed_call(self, arrays, x, h0, mask):
         seen.clear()
+        pairs[(id(self), h0 is not None, mask is not None, tuple(x.shape) if K.BACKEND == "jax" else None)] += 1
 
         def run():
             r = call(self, arrays, x, h0, mask)
@@ -77,7 +80,7 @@ def main(argv=None):
     adapter = K.KerasGRU()
     for case in draw_stream(adapter.capabilities(), 1, seed=1)[:6]:  # framework start-up, other cases
         K.KerasGRU(cache=0).run(case)
-    for d in (wall, cpu, count):
+    for d in (wall, cpu, count, pairs):
         d.clear()
     cases = draw_stream(adapter.capabilities(), args.per_feature)
     t, c = time.perf_counter(), time.process_time()
@@ -93,6 +96,23 @@ def main(argv=None):
                   f"{100 * cpu[kind] / c:5.0f}%")
     print(f"  {'the rest':20s} {'':6s} {'':14s} {c - sum(cpu.values()):12.1f} {100 * (c - sum(cpu.values())) / c:5.0f}%"
           "  (weights, padding, inputs, results)")
+    schedules(pairs, cpu, count, len(cases))
+
+
+def schedules(pairs: dict, cpu: dict, count: dict, n_cases: int):
+    """What the same stream would cost (CPU) if every (layer, way) were compiled after k eager calls,
+    from the measured costs: the floor of any schedule, for this stream and these per-call costs."""
+    if not (count["eager call"] and count["first compiled call"] and count["compiled call"]):
+        return
+    e, c, p = (cpu[k] / count[k] for k in ("eager call", "first compiled call", "compiled call"))
+    fixed = cpu["build"]
+    hist = sorted(Counter(pairs.values()).items())
+    print(f"  {sum(pairs.values())} layer calls over {len(pairs)} (layer, way) pairs; calls per pair: "
+          + ", ".join(f"{n}x{m}" for n, m in hist))
+    for k in (0, 2, 4, 8, 16, None):
+        cost = fixed + sum(n * e if k is None or n <= k else k * e + c + (n - k - 1) * p for n in pairs.values())
+        print(f"  compiled after {'never' if k is None else k:>5}: {cost:5.1f} s CPU, {n_cases / cost:5.1f} ex/s "
+              "per CPU-second (builds included, the rest not)")
 
 
 if __name__ == "__main__":
