@@ -116,7 +116,8 @@ SHORT_LEGEND = "pass N: passes, its largest error N ULP of the dtype; -: unsuppo
 
 def matrix_by_adapter(runs: list, width: int) -> list:
     """The console matrix with one row per available implementation, its feature columns split into
-    as few tables as fit ``width`` columns (a table's border takes 3 characters per column, plus 1):
+    as few tables of near-equal size as fit ``width`` columns (a table's border takes 3 characters per
+    column, plus 1):
     a list of (header, rows), each row [name, (text, accepted), ...]."""
     shown = [r for r in runs if r.unavailable is None]
     grid = []
@@ -126,13 +127,15 @@ def matrix_by_adapter(runs: list, width: int) -> list:
                      else ("not run", True) for f in FEATURES])
     name_w = max([len("implementation")] + [len(r.name) for r in shown])
     col_w = [max([len(f.name)] + [len(row[j][0]) for row in grid]) for j, f in enumerate(FEATURES)]
-    tables, start = [], 0
-    while start < len(FEATURES):
-        end, used = start, 1 + name_w + 3
-        while end < len(FEATURES) and (end == start or used + col_w[end] + 3 <= width):
-            used += col_w[end] + 3
-            end += 1
-        header = ["implementation"] + [f.name for f in FEATURES[start:end]]
-        tables.append((header, [[r.name] + row[start:end] for r, row in zip(shown, grid, strict=True)]))
-        start = end
-    return tables
+
+    def fits(start, end):
+        return end - start == 1 or 1 + name_w + 3 + sum(w + 3 for w in col_w[start:end]) <= width
+
+    n = len(FEATURES)
+    for tables in range(1, n + 1):  # the fewest tables of near-equal feature counts that fit
+        bounds = [round(k * n / tables) for k in range(tables + 1)]
+        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+        if all(fits(a, b) for a, b in spans):
+            break
+    return [(["implementation"] + [f.name for f in FEATURES[a:b]],
+             [[r.name] + row[a:b] for r, row in zip(shown, grid, strict=True)]) for a, b in spans]
