@@ -3,8 +3,11 @@
     gru-conformance list                              the built-in adapters, and why any is unavailable
     gru-conformance check MODULE:ATTR|BUILTIN         every feature check on one adapter
     gru-conformance replay MODULE:ATTR|BUILTIN F.npz  one saved case, with its diagnosis
-    gru-conformance report [--out DIR]                the matrix of every built-in adapter, as
+    gru-conformance report [--out DIR] [--jobs N]     the matrix of every built-in adapter, as
                                                       report.json, report.md and error plots
+    gru-conformance soak A [B ...] --seeds 0:1000 --shard 2/4 --out shard-2.json
+                                                      one shard of a seeded soak campaign
+    gru-conformance merge shard-*.json --out DIR      the shards folded into one report
 
 Exit status: 0 conformant, 1 not conformant, 2 usage or loading error.
 """
@@ -15,22 +18,22 @@ import argparse
 import os
 import sys
 import warnings
-from pathlib import Path
 
 from . import __version__
 from .builtins import BY_NAME as BUILTINS
 from .casefile import load_case
-from .checks import CASE_DIR_ENV, verify
-from .contract import graph_summary
+from .checks import verify
 from .execute import DEFAULT_TIMEOUT
 from .expected import GRUConformanceWarning, expected_failures
 from .features import FEATURES
 from .loader import AdapterLoadError, builtins, load, load_adapter
 from .profiles import PROFILES, get_profile
+from .report.command import cmd_report
 from .report.console import Output
 from .report.markdown import write_markdown
-from .report.run import AdapterRun, overall_conformant, run_checks, write_json
-from .report.text import cell, matrix_notes, matrix_rows, summary_rows, verdict_line
+from .report.run import adapter_run, run_checks, write_json
+from .report.text import cell, summary_rows, verdict_line
+from .soak import parse_seeds, parse_shard
 
 CONFORMANT, NOT_CONFORMANT, USAGE = 0, 1, 2
 FEATURE_NAMES = [f.name for f in FEATURES]
@@ -83,8 +86,49 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where report.json, report.md, the plots and failing cases go (default: %(default)s)")
     q.add_argument("--adapters", metavar="A,B", help="only these adapters (built-in names or MODULE:ATTR)")
     q.add_argument("--no-plots", action="store_true", help="skip the error-against-time plots")
+    q.add_argument("--jobs", "-j", type=_arg(_jobs), default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes running adapters side by side (default: the cores, %(default)s)")
+    q.add_argument("--verbose", "-v", action="store_true",
+                   help="show the frameworks' own warnings and logs (default: into OUT/logs/)")
     q.set_defaults(func=cmd_report)
+
+    q = sub.add_parser("soak", help="one shard of a seeded soak campaign, written as a result file")
+    q.add_argument("adapters", nargs="+", metavar="ADAPTER", help=adapter_help)
+    q.add_argument("--seeds", type=_arg(parse_seeds), default=parse_seeds("100"), metavar="N|A:B",
+                   help="the campaign's seeds: N (0..N-1) or A:B (A..B-1); each runs every supported check "
+                        "(default: 100)")
+    q.add_argument("--shard", type=_arg(parse_shard), default=(1, 1), metavar="I/N",
+                   help="run shard I of N: every N-th seed from the I-th (default: 1/1, all)")
+    common(q)
+    q.add_argument("--out", metavar="PATH", help="the result file (default: soak-shard-I-of-N.json)")
+    q.set_defaults(func=cmd_soak)
+
+    q = sub.add_parser("merge", help="fold soak result files into one report")
+    q.add_argument("files", nargs="+", metavar="SHARD.json")
+    q.add_argument("--out", default="gru-conformance-soak", metavar="DIR",
+                   help="where merged.json, report.md and the failing cases go (default: %(default)s)")
+    q.set_defaults(func=cmd_merge)
     return p
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"expected a positive number of worker processes, got {text!r}")
+    return n
+
+
+def _arg(parse):
+    """An argparse type from a parser that raises ValueError with the message to show."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return convert
 
 
 #: framework start-up chatter that says nothing about a GRU's conformance; a user's own
@@ -142,18 +186,6 @@ def _expected(adapter, out: Output):
     return declared
 
 
-def _run(adapter, ref: str, results: list, expected: dict) -> AdapterRun:
-    """An implementation's row, with what its capabilities say about how to read it."""
-    try:
-        caps = adapter.capabilities()
-    except Exception:  # noqa: BLE001 - then every result is already an error
-        caps = None
-    entry = BUILTINS.get(ref)
-    return AdapterRun(adapter.name, ref, results, expected=expected, graph_summary=graph_summary(adapter),
-                      self_check=bool(entry and entry.self_check), padding=caps.padding if caps else "zeros",
-                      size_padding=caps.size_padding if caps else "")
-
-
 def cmd_check(args, out: Output) -> int:
     adapter = _load(args.adapter, out)
     if adapter is None:
@@ -168,7 +200,7 @@ def cmd_check(args, out: Output) -> int:
     with out.progress(len(features)) as step:
         results = run_checks(adapter, features, profile, timeout=args.timeout, ref=args.adapter,
                              **_progress_callbacks(step, adapter.name, expected))
-    run = _run(adapter, args.adapter, results, expected)
+    run = adapter_run(adapter, args.adapter, results, expected)
     for r in run.failures:
         out.print(run.describe(r))
         out.print()
@@ -224,75 +256,51 @@ def _replay_backward(adapter, case, caps, timeout, out: Output) -> bool:
     return b.passed
 
 
-def _matrix(out: Output, runs: list):
-    header, rows = matrix_rows(runs)
-    out.table("Conformance matrix", header, [[feature] + [t for t, _ in cells] for feature, cells in rows])
-    for note in matrix_notes(runs):
-        out.print(note)
-    for r in runs:
-        if r.unavailable is not None:
-            out.print(f"{r.name}: {'BROKEN' if r.broken else 'unavailable'} ({r.unavailable})")
+def cmd_soak(args, out: Output) -> int:
+    from .soak import SUMMARY_HEADER, run_shard, shard_seeds, summary_rows, write_shard
 
-
-def cmd_report(args, out: Output) -> int:
-    names = [n.strip() for n in args.adapters.split(",") if n.strip()] if args.adapters else list(BUILTINS)
-    bad = [n for n in names if n not in BUILTINS and ":" not in n]
-    if bad or not names:
-        print(f"gru-conformance report: error: --adapters: unknown adapter {', '.join(bad) or '(none)'} "
-              f"(built-ins: {', '.join(BUILTINS)}; or MODULE:ATTR)", file=out.err)
-        return USAGE
-    profile, out_dir = get_profile(args.profile), Path(args.out)
-    entries = [load(n) for n in names]
-    for e in entries:
-        if not e.available:
-            out.note(f"{e.name} is {'BROKEN' if e.broken else 'unavailable'}: {e.reason}")
-    expected = {e.name: _expected(e.adapter, out) for e in entries if e.available}
-    if None in expected.values():
-        return USAGE
-    ready = [e for e in entries if e.available]
-    runs = []
-    # the minimal failing cases go inside the report directory, unless the user chose a place
-    case_dir = None if os.environ.get(CASE_DIR_ENV) else out_dir / "cases"
-    with out.progress(len(ready) * len(FEATURES)) as step:
-        for e in entries:
-            if not e.available:
-                runs.append(AdapterRun(e.name, e.ref, unavailable=e.reason, broken=e.broken))
-                continue
-            a = e.adapter
-            results = run_checks(a, None, profile, timeout=args.timeout, ref=e.name, case_dir=case_dir,
-                                 **_progress_callbacks(step, a.name, expected[e.name]))
-            runs.append(_run(a, e.name, results, expected[e.name]))
-    _plots(args, out, runs, entries, out_dir)
-    for r in runs:
-        for x in r.failures:
-            out.print(r.describe(x))
-            out.print()
-    _matrix(out, runs)
-    out.note(f"wrote {write_json(runs, profile, out_dir / 'report.json')}")
-    out.note(f"wrote {write_markdown(runs, profile, out_dir / 'report.md')}")
-    if out.plain:
-        out.note("rich is not installed: plain output (pip install 'gru-conformance[report]')")
-    if args.adapters and len(ready) < len(entries):
-        return USAGE
-    return CONFORMANT if overall_conformant(runs) else NOT_CONFORMANT
-
-
-def _plots(args, out: Output, runs, entries, out_dir: Path):
-    from .report.plots import matplotlib_missing, plot_errors
-
-    if args.no_plots:
-        return
-    missing = matplotlib_missing()
+    profile, (i, n) = get_profile(args.profile), args.shard
+    entries = [load(name) for name in args.adapters]
+    missing = [e for e in entries if not e.available]
+    for e in missing:
+        print(f"gru-conformance soak: error: {e.name} is unavailable: {e.reason}", file=out.err)
     if missing:
-        out.note(f"{missing}: no plots")
-        for r in runs:
-            r.plot_note = None if r.unavailable else missing
-        return
-    adapters = {e.name: e.adapter for e in entries if e.available}
-    for r in runs:
-        if r.unavailable is None:
-            out.note(f"plotting {r.name}")
-            r.plot, r.plot_note = plot_errors(adapters[r.ref], out_dir, timeout=min(args.timeout, 10.0))
+        return USAGE
+    seeds = shard_seeds(args.seeds, i, n)
+    adapters = [(e.name, e.adapter) for e in entries]
+    total = sum(len(seeds) * sum(f.supported(a.capabilities()) for f in FEATURES) for _, a in adapters)
+    out.note(f"soak shard {i}/{n}: {len(seeds)} of the seeds {args.seeds.start}..{args.seeds.stop - 1}, "
+             f"profile {profile.name}, {total} checks")
+    with out.progress(total) as step:
+        doc = run_shard(adapters, args.seeds, (i, n), profile, timeout=args.timeout,
+                        on_check=lambda ref, s, f, r: step(f"{ref} / {f} / seed {s}: {r.status}", done=True))
+    for f in doc["failures"]:
+        out.print(f"seed {f['seed']}: {f['report']}")
+        out.print()
+    out.table(f"Soak shard {i}/{n}", SUMMARY_HEADER, summary_rows(doc))
+    path = write_shard(doc, args.out or f"soak-shard-{i}-of-{n}.json")
+    out.note(f"wrote {path}; fold the shards with: gru-conformance merge FILE... --out DIR")
+    return NOT_CONFORMANT if doc["failures"] else CONFORMANT
+
+
+def cmd_merge(args, out: Output) -> int:
+    from .soak import SUMMARY_HEADER, merge, read_shard, summary_rows, write_merged
+
+    try:
+        doc = merge([read_shard(f) for f in args.files], names=list(args.files))
+    except ValueError as e:
+        print(f"gru-conformance merge: error: {e}", file=out.err)
+        return USAGE
+    written = write_merged(doc, args.out)
+    lo, hi = doc["seeds"]
+    out.table(f"Soak over seeds {lo}..{hi - 1}, {doc['shards']} shards, profile {doc['profile']}", SUMMARY_HEADER,
+              summary_rows(doc))
+    for f in doc["failures"]:
+        out.print(f"seed {f['seed']}: {f['report']}")
+        out.print(f"  replay: {f['replay']}" if f.get("replay") else "")
+        out.print()
+    out.note(f"wrote {written['json']} and {written['markdown']}")
+    return NOT_CONFORMANT if doc["failures"] else CONFORMANT
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def _rich():
 
 
 def _style(text: str) -> str:
-    return {"pass": "green", "FAIL": "bold red", "ERROR": "bold red", "unsupported": "dim"}.get(
+    return {"pass": "green", "FAIL": "bold red", "ERROR": "bold red", "unsupported": "dim", "-": "dim"}.get(
         text.split(" ", 1)[0], "")
 
 
@@ -44,6 +44,16 @@ class Output:
             if not self.console.is_terminal and not os.environ.get("COLUMNS"):  # logs and CI: no wrap at 80
                 self.console = Console(file=self.out, highlight=False, width=200)
             self.err_console = Console(file=self.err, highlight=False)
+
+    @property
+    def width(self) -> int:
+        """The columns a table may take: the terminal's (rich), else $COLUMNS, else 100."""
+        if not self.plain:
+            return self.console.width
+        try:
+            return int(os.environ.get("COLUMNS", ""))
+        except ValueError:
+            return 100
 
     def print(self, text: str = ""):
         if self.plain:
@@ -75,23 +85,25 @@ class Output:
 
     @contextmanager
     def progress(self, total: int):
-        """Yields step(label, done): announce the running step, or count one as done."""
+        """Yields step(label, done=False, line=None, count=1): show ``label`` as what is running, and
+        with ``done`` count ``count`` steps as done (plain text prints ``line``, else ``label``, per step)."""
         if self.plain:
-            count = [0]
+            done_steps = [0]
 
-            def step(label: str, done: bool = False):
+            def step(label: str, done: bool = False, line: str | None = None, count: int = 1):
                 if done:
-                    count[0] += 1
-                    print(f"  [{count[0]}/{total}] {label}", file=self.err, flush=True)
+                    done_steps[0] += count
+                    print(f"  [{done_steps[0]}/{total}] {line or label}", file=self.err, flush=True)
             yield step
             return
         from rich.markup import escape
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                   TimeElapsedColumn())
         with Progress(*columns, console=self.err_console, transient=False) as bar:
             task = bar.add_task("checking", total=total)
 
-            def step(label: str, done: bool = False):
-                bar.update(task, description=escape(label), advance=1 if done else 0)
+            def step(label: str, done: bool = False, line: str | None = None, count: int = 1):
+                bar.update(task, description=escape(label), advance=count if done else 0)
             yield step

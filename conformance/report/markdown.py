@@ -101,9 +101,10 @@ def to_markdown(runs: list, profile: Profile, title: str = "GRU conformance repo
                       "```", "", "</details>", ""]
     plots = [r for r in runs if r.plot or r.plot_note]
     if plots:
-        lines += ["## Error against time step", ""]
+        lines += ["## Error over tolerance per time step (fails above 1)", ""]
         for r in plots:
-            lines += [f"![{r.name}: max |y - oracle| per time step]({Path(r.plot).name})", ""] if r.plot else \
+            alt = f"{r.name}: max |y - oracle| / tolerance per time step"
+            lines += [f"![{alt}]({Path(r.plot).name})", ""] if r.plot else \
                 [f"- `{r.name}`: no plot ({r.plot_note})", ""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -1,7 +1,11 @@
-"""One PNG per implementation: max |y - oracle| against the time step, one panel per dtype.
+"""One PNG per implementation: error over tolerance against the time step, one panel per dtype.
 
 It shows what a single pass/fail cell hides: whether error stays at rounding level or
 grows along the sequence (a state-carry or reset bug grows; precision loss stays flat).
+Each case's error is divided by that case's own tolerance, so the failure line is at 1 for
+every case and feature: a point above it is a failure, one below it a pass, as the check
+judged it. Only valid positions are drawn (t < the sequence's length); a step where every
+sequence has ended is left out, not drawn as an exact zero.
 A few cases per supported feature are drawn by the feature's own strategy,
 derandomized, and the longest are kept, so the figure is the same from run to run.
 Needs matplotlib (the ``report`` extra; Agg, no display); without it, no plots and a note saying so.
@@ -25,7 +29,7 @@ from ..tolerance import tolerance
 
 #: longer sequences than the ci profile draws, so the time axis means something
 PLOT_PROFILE = Profile("plot", max_examples=12, max_T=24, max_B=3, max_size=6, max_layers=2, derandomize=True)
-FLOOR = 1e-20  # exact (zero) errors are drawn here, on the log scale
+FLOOR = 1e-4  # error/tolerance below this (exact results included) is drawn here, on the log scale
 
 
 def matplotlib_missing() -> str | None:
@@ -50,12 +54,16 @@ def example_cases(caps, feature, n: int = 3) -> list:
     return sorted(drawn, key=lambda c: -c.T)[:n]
 
 
-def error_per_step(case, actual, padding: str) -> np.ndarray:
-    """max over batch and units of |y - oracle| at each t (valid positions only unless padding is zeros)."""
-    err = np.abs(np.asarray(actual.y, np.float64) - oracle(case).y)
-    if padding != "zeros":
-        err = err * valid_mask(case)
-    return err.max(axis=(1, 2))
+def ratio_per_step(case, actual) -> np.ndarray:
+    """max over batch and units of |y - oracle| / tolerance at each t, over valid positions only;
+    NaN at a step where no sequence is valid (matplotlib leaves it out)."""
+    expected = oracle(case)
+    err = np.abs(np.asarray(actual.y, np.float64) - expected.y)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the tolerance is per element (0 past a length)
+        ratio = np.where(err > 0, err / tolerance(case).y, 0.0)
+    valid = np.broadcast_to(valid_mask(case), ratio.shape)
+    top = np.where(valid, ratio, -np.inf).max(axis=(1, 2))
+    return np.where(np.isfinite(top), top, np.nan)
 
 
 def _safe(name: str) -> str:
@@ -71,7 +79,7 @@ def plot_errors(adapter, out_dir, *, cases_per_feature: int = 3, timeout: float 
     from matplotlib.figure import Figure  # no pyplot: no global backend state, renders with Agg
 
     caps = adapter.capabilities()
-    series, tols, note = [], {}, None
+    series, note = [], None
     for f in (f for f in FEATURES if f.supported(caps)):
         for case in example_cases(caps, f, cases_per_feature):
             result, fault = run_safely(adapter, case, timeout)
@@ -80,14 +88,12 @@ def plot_errors(adapter, out_dir, *, cases_per_feature: int = 3, timeout: float 
                 if fault.kind == "hangs":
                     break
                 continue
-            series.append((case.dtype, f.name, error_per_step(case, result, caps.padding)))
-            tol = tolerance(case).y
-            tols[case.dtype] = min(tols.get(case.dtype, np.inf), float(np.min(tol[tol > 0], initial=np.inf)))
+            series.append((case.dtype, f.name, ratio_per_step(case, result)))
         if note and "hangs" in note:
             break
     if not series:
         return None, note or "no case ran"
-    dtypes = [d for d in caps.dtypes if d in tols]
+    dtypes = [d for d in caps.dtypes if any(d == s[0] for s in series)]
     cols = min(2, len(dtypes))
     rows = -(-len(dtypes) // cols)
     fig = Figure(figsize=(5.5 * cols, 4 * rows))
@@ -99,14 +105,17 @@ def plot_errors(adapter, out_dir, *, cases_per_feature: int = 3, timeout: float 
         seen = set()
         for d, feat, err in series:
             if d == dtype:
-                ax.plot(np.arange(len(err)), np.maximum(err, FLOOR), marker=".", lw=1, color=colors[feat],
+                ax.plot(np.arange(len(err)), np.fmax(err, FLOOR), marker=".", lw=1, color=colors[feat],
                         label=None if feat in seen else feat)
                 seen.add(feat)
-        ax.axhline(tols[dtype], ls="--", color="grey", lw=1, label="smallest tolerance")
+        ax.axhline(1.0, ls="--", color="red", lw=1, label="tolerance: fails above")
         ax.set_yscale("log")
+        ax.set_ylim(FLOOR / 2, max(10.0, ax.get_ylim()[1]))
         ax.set_title(f"{adapter.name}: {dtype}")
         ax.set_xlabel("time step t")
-        ax.set_ylabel(f"max |y - oracle| (exact at {FLOOR:g})")
+        ax.set_ylabel("max |y - oracle| / tolerance")
+        ax.text(0.01, 0.01, f"below {FLOOR:g} (exact included): drawn at {FLOOR:g}; ended sequences: not drawn",
+                transform=ax.transAxes, fontsize="x-small", color="grey")
         ax.legend(fontsize="x-small")
     fig.tight_layout()
     path = Path(out_dir) / f"{_safe(adapter.name)}-errors.png"

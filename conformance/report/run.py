@@ -42,6 +42,7 @@ class AdapterRun:
     graph_summary: Optional[str] = None
     plot: Optional[str] = None  # path of the error-against-time plot, if drawn
     plot_note: Optional[str] = None  # why there is none
+    seconds: Optional[float] = None  # wall clock of its checks and plot, in its worker
 
     def outcome(self, r: FeatureResult) -> Status:
         return outcome(r, self.expected.get(r.label))
@@ -76,6 +77,21 @@ class AdapterRun:
     @property
     def expected_failures(self) -> list:
         return [r for r in self.all_results if self.outcome(r) == Status.XFAIL]
+
+
+def adapter_run(adapter, ref: str, results: list, expected: dict) -> AdapterRun:
+    """An implementation's row, with what its capabilities say about how to read it."""
+    from ..builtins import BY_NAME
+    from ..contract import graph_summary
+
+    try:
+        caps = adapter.capabilities()
+    except Exception:  # noqa: BLE001 - then every result is already an error
+        caps = None
+    entry = BY_NAME.get(ref)
+    return AdapterRun(adapter.name, ref, results, expected=expected, graph_summary=graph_summary(adapter),
+                      self_check=bool(entry and entry.self_check), padding=caps.padding if caps else "zeros",
+                      size_padding=caps.size_padding if caps else "")
 
 
 def evaluated(runs: list) -> list:
@@ -155,6 +171,7 @@ def to_dict(runs: list, profile: Profile) -> dict:
                        evidence=r.evidence,
                        conformant=r.conformant if r.unavailable is None else None,
                        graph_summary=r.graph_summary, plot=r.plot, plot_note=r.plot_note,
+                       seconds=None if r.seconds is None else round(r.seconds, 1),
                        expected_failed_checks=dict(r.expected),
                        features={x.feature: result_dict(x, r.expected.get(x.feature)) for x in r.results})
                   for r in runs],

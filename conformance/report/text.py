@@ -152,3 +152,55 @@ def matrix_notes(runs: list) -> list:
         notes.append(f"{', '.join(selfcheck)}: the oracle run through the adapter contract, a self-check of the "
                      "suite's plumbing, not evidence about an implementation")
     return notes
+
+
+def short_cell(r, expected: str | None = None) -> str:
+    """A cell of the console matrix: "pass <max ULP>" without the unit, "-" for unsupported, else as cell()."""
+    o = outcome(r, expected)
+    if o == Status.PASS:
+        return f"pass {r.max_ulp:.3g}"
+    return "-" if o == Status.UNSUPPORTED else cell(r, expected)
+
+
+#: what the short cells mean, printed under the console matrix
+SHORT_LEGEND = "pass N: passes, its largest error N ULP of the dtype; -: unsupported (why: report.md)"
+
+
+def matrix_by_adapter(runs: list, width: int) -> list:
+    """The console matrix with one row per available implementation, its feature columns split into
+    as few tables of near-equal size as fit ``width`` columns (a table's border takes 3 characters per
+    column, plus 1):
+    a list of (header, rows), each row [name, (text, accepted), ...]."""
+    shown = [r for r in runs if r.unavailable is None]
+    # a backward column follows a feature's where some implementation checks its gradients
+    cols = []
+    for f in FEATURES:
+        cols.append((f.name, False))
+        if any(x.feature == f.name and x.backward is not None and x.backward.status != Status.UNSUPPORTED
+               for r in shown for x in r.results):
+            cols.append((f.name, True))
+    grid = []
+    for r in shown:
+        by_feature = {x.feature: x for x in r.results}
+        row = []
+        for name, backward in cols:
+            x = by_feature.get(name)
+            x = x.backward if (x is not None and backward) else x
+            row.append((short_cell(x, r.expected.get(name)), r.outcome(x).accepted) if x is not None
+                       else ("not run", True))
+        grid.append(row)
+    labels = [f"{name} (bwd)" if backward else name for name, backward in cols]
+    name_w = max([len("implementation")] + [len(r.name) for r in shown])
+    col_w = [max([len(label)] + [len(row[j][0]) for row in grid]) for j, label in enumerate(labels)]
+
+    def fits(start, end):
+        return end - start == 1 or 1 + name_w + 3 + sum(w + 3 for w in col_w[start:end]) <= width
+
+    n = len(cols)
+    for tables in range(1, n + 1):  # the fewest tables of near-equal feature counts that fit
+        bounds = [round(k * n / tables) for k in range(tables + 1)]
+        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+        if all(fits(a, b) for a, b in spans):
+            break
+    return [(["implementation"] + labels[a:b],
+             [[r.name] + row[a:b] for r, row in zip(shown, grid, strict=True)]) for a, b in spans]

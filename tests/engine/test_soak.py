@@ -1,9 +1,17 @@
-"""No false failures: the oracle behind its adapter, and an honest float32 GRU, soaked over seeds."""
+"""No false failures: the oracle behind its adapter, and an honest float32 GRU, soaked over seeds;
+and soak campaigns cut into shards, merged into the same counts as one run."""
+
+import json
+import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conformance import Capabilities, GRUResult, ReferenceAdapter
-from conformance.soak import soak
+from conformance.casefile import load_case
+from conformance.cli import main
+from conformance.soak import merge, parse_seeds, parse_shard, run_shard, shard_seeds, soak, totals
 
 
 class Float32Oracle:
@@ -55,3 +63,78 @@ def test_an_honest_float32_gru_never_fails():
     r = soak(Float32Oracle(), range(3))
     assert r.failures == [], "\n".join(f.report() for f in r.failures)
     assert 0 < r.max_ratio <= 0.5
+
+
+# shards and merge: a campaign cut into shards gives the same checks as one run over its seeds
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SEED = f"{EXAMPLES / 'seed_numpy_gru.py'}:SeedGRUAdapter"
+
+
+def test_shards_partition_the_seed_range():
+    seeds = range(3, 14)
+    parts = [list(shard_seeds(seeds, i, 4)) for i in range(1, 5)]
+    assert sorted(s for p in parts for s in p) == list(seeds) and parts[0] == [3, 7, 11]
+
+
+@pytest.mark.parametrize("text", ["0/4", "5/4", "2", "a/b", "2/-1"])
+def test_a_bad_shard_says_what_is_expected(text):
+    with pytest.raises(ValueError, match="i/n with 1 <= i <= n"):
+        parse_shard(text)
+
+
+def test_seed_ranges():
+    assert parse_seeds("5") == range(5) and parse_seeds("10:20") == range(10, 20)
+    with pytest.raises(ValueError, match="non-empty seed range"):
+        parse_seeds("7:7")
+
+
+def _adapters():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from seed_numpy_gru import SeedGRUAdapter
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return [("reference", ReferenceAdapter()), (SEED, SeedGRUAdapter())]
+
+
+def test_merged_shards_equal_one_unsharded_run():
+    seeds = range(0, 3)
+    whole = run_shard(_adapters(), seeds, (1, 1), "ci")
+    shards = [run_shard(_adapters(), seeds, (i, 2), "ci") for i in (2, 1)]
+    merged = merge(shards)
+    assert merged["checks"] == sorted(whole["checks"], key=lambda c: (c["adapter"], c["seed"], c["feature"]))
+    assert totals(merged) == totals(whole)
+    assert totals(merged)[SEED]["failures"] == 3 * 3 and totals(merged)["reference"]["checks"] == 3 * 13
+    in_order = sorted(whole["failures"], key=lambda f: (f["seed"], f["feature"]))
+    assert [f["case"] for f in merged["failures"]] == [f["case"] for f in in_order]
+
+
+def test_merge_refuses_an_incomplete_or_mixed_campaign():
+    one = run_shard(_adapters()[:1], range(2), (1, 2), "ci")
+    two = run_shard(_adapters()[:1], range(2), (2, 2), "ci")
+    with pytest.raises(ValueError, match="missing 2/2"):
+        merge([one])
+    with pytest.raises(ValueError, match="twice 1/2"):
+        merge([one, one, two])
+    with pytest.raises(ValueError, match="another campaign: seeds"):
+        merge([one, dict(two, seeds=[0, 4])])
+
+
+def test_soak_and_merge_commands_replay_every_failure(tmp_path, capsys):
+    files = [tmp_path / f"shard-{i}.json" for i in (1, 2)]
+    for i, f in enumerate(files, 1):
+        assert main(["soak", SEED, "--seeds", "0:2", "--shard", f"{i}/2", "--out", str(f)]) == 1
+    out_dir = tmp_path / "merged"
+    assert main(["merge", *map(str, files), "--out", str(out_dir)]) == 1
+    doc = json.loads((out_dir / "merged.json").read_text())
+    assert doc["shards"] == 2 and len(doc["failures"]) == 2 * 3
+    md = (out_dir / "report.md").read_text()
+    for f in doc["failures"]:
+        assert f["replay"] == f"gru-conformance replay {SEED} {f['case_file']}" and f["replay"] in md
+        assert load_case(f["case_file"]).spec.hidden_size == 1  # shrunk
+    capsys.readouterr()
+    assert main(["replay", SEED, doc["failures"][0]["case_file"]]) == 1
+    assert "state carry" in capsys.readouterr().out
+    assert main(["merge", str(files[0]), "--out", str(tmp_path / "m2")]) == 2
+    assert "missing 2/2" in capsys.readouterr().err

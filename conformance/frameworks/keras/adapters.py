@@ -61,7 +61,16 @@ def _dtypes(unsupported: dict) -> tuple:
     return tuple(dtypes)
 
 
-COMPILE_AFTER = {"tensorflow": 4, "jax": 32, "torch": None}
+#: the default schedule (``compiled`` None): after how many eager calls a layer runs compiled (per
+#: input shape on JAX), and whether with the framework's optimizations (else with the eager bits).
+#: TensorFlow: a trace and first call cost about six eager calls of a small layer (~120 ms vs ~19 ms of CPU,
+#: benchmarks/bench_keras_phases.py), and in a ci stream a (layer, way of calling) is called 2-3 times at the
+#: median, so compiling after 8 calls rather than 4 wastes fewer traces (22.9 -> ~24.8 ex/s per CPU-second).
+#: JAX: a plain jit compile costs about 35 op-by-op calls (~0.45 s vs ~0.013 s). Op by op, the keras
+#: tests run in half the time they take under jax.jit from the first call (~95 s vs ~170 s), though a
+#: stream of new structures costs about the same (~12 vs ~9 examples/s, benchmarks/bench_keras.py).
+#: torch: eager.
+COMPILE_AFTER = {"tensorflow": 8, "jax": 32, "torch": None}
 OPTIMIZED = {"tensorflow": False, "jax": False, "torch": False}
 #: whether sizes are padded by default: where layers are compiled or JAX compiles per shape. Not on
 #: torch, which compiles nothing, and whose MKL matmul takes a threaded path for the padded sizes (8 and
@@ -181,7 +190,7 @@ class KerasGRU:
         with _no_grad():
             for layer in range(s.num_layers):
                 S_in = S_I if layer == 0 else D * S_H
-                key = (S_in, S_H, s.direction, s.reset_after, s.bias, dtype, h0 is not None, mask is not None)
+                key = (S_in, S_H, s.direction, s.reset_after, s.bias, dtype)
                 unit = self._layers.get(key, lambda key=key: _Layer(key, self.compile_after, self.optimized))
                 init = None if h0 is None else list(h0[layer * D:(layer + 1) * D])
                 x, states = unit([a.astype(dt) for a in weights[layer]], x, init, mask)

@@ -131,7 +131,7 @@ def gru_vjp(adapter, case: GRUCase, y_bar, hn_bar) -> Gradients:
     units = []
     for layer in range(L):
         S_in = S_I if layer == 0 else D * S_H
-        key = (S_in, S_H, s.direction, s.reset_after, s.bias, dtype, True, mask is not None)
+        key = (S_in, S_H, s.direction, s.reset_after, s.bias, dtype)
         # one layer object per position: the stack is differentiated as one function, so two layers of the
         # same structure (which run() shares, assigning each its weights in turn) must not share variables
         unit = adapter._layers.get(("vjp", layer, *key), lambda key=key: _Layer(key, None, False))

@@ -20,15 +20,18 @@ from .upstream import BACKEND, ZERO_INIT
 class _Layer:
     """One built Keras layer (GRU, go_backwards GRU or Bidirectional GRU) of one padded structure.
 
+    One layer serves the four ways of calling it (with or without an initial state, with or without
+    a mask), each called as the case asks, so a layer is built once for all four; what is compiled
+    is compiled per way of calling (a tf.function per input signature).
     ``compile_after``: eager calls before the layer runs compiled (None: never; 0: at once), counted
-    per input shape on JAX (jax.jit compiles per shape). ``optimized``: compile with the framework's
-    own optimizations (Grappler, XLA fusion), as a model's fit or predict does; otherwise compile
+    per way of calling, and per input shape on JAX (jax.jit compiles per shape). ``optimized``: compile
+    with the framework's own optimizations (Grappler, XLA fusion), as a model's fit or predict does; otherwise compile
     without them, which gives the eager call's bits (tests/frameworks/keras/test_keras_adapters.py).
     The call includes the flip of a go_backwards layer's output back to time order.
     """
 
     def __init__(self, key: tuple, compile_after: int | None, optimized: bool):
-        S_in, S_H, direction, reset_after, bias, dtype, self.has_h0, self.has_mask = key
+        S_in, S_H, direction, reset_after, bias, dtype = key
         self.S_in, self.S_H, self.dtype, self.reverse = S_in, S_H, dtype, direction == "reverse"
         self.D = 2 if direction == "bidirectional" else 1
 
@@ -42,21 +45,24 @@ class _Layer:
         layer.build((None, None, S_in))
         self.layer, self.variables = layer, list(layer.weights)  # == get_weights() order
         self.compile_after, self.optimized = compile_after, optimized
-        self.uses, self._compiled = Counter(), None
+        self.uses, self._compiled = Counter(), {}  # per (has_h0, has_mask)[, shape]; per (has_h0, has_mask)
 
     def __call__(self, arrays: list, x, h0, mask):
         """arrays: the weight list; x (B, T, S_in); h0: D arrays (B, S_H) or None; mask (B, T) or None."""
-        shape = x.shape if BACKEND == "jax" else None
-        compiled = self.compile_after is not None and self.uses[shape] >= self.compile_after
-        self.uses[shape] += 1
+        way = (h0 is not None, mask is not None)
+        use = (way, x.shape if BACKEND == "jax" else None)
+        compiled = self.compile_after is not None and self.uses[use] >= self.compile_after
+        self.uses[use] += 1
         if compiled and BACKEND == "jax":  # jax.jit is stateless: the weights are arguments
-            self._compiled = self._compiled or self._jax_function()
-            return self._compiled(arrays, x, h0, mask)
+            if way not in self._compiled:
+                self._compiled[way] = self._jax_function()
+            return self._compiled[way](arrays, x, h0, mask)
         for variable, a in zip(self.variables, arrays, strict=True):
             variable.assign(a)
         if compiled:
-            self._compiled = self._compiled or self._tf_function()
-            return self._compiled(x, h0, mask)
+            if way not in self._compiled:
+                self._compiled[way] = self._tf_function(*way)
+            return self._compiled[way](x, h0, mask)
         if BACKEND == "jax":
             import jax
 
@@ -70,20 +76,20 @@ class _Layer:
             y = ops.flip(y, axis=1)  # processing order -> time order
         return y, states
 
-    def _tf_function(self):
+    def _tf_function(self, has_h0: bool, has_mask: bool):
         import tensorflow as tf
 
         dt = tf.as_dtype(self.dtype)
-        sig = [tf.TensorSpec((None, None, self.S_in), dt)]  # any T and B: one trace per layer
-        if self.has_h0:
+        sig = [tf.TensorSpec((None, None, self.S_in), dt)]  # any T and B: one trace per way of calling
+        if has_h0:
             sig.append([tf.TensorSpec((None, self.S_H), dt)] * self.D)
-        if self.has_mask:
+        if has_mask:
             sig.append(tf.TensorSpec((None, None), tf.bool))
 
         def forward(*args):
             x, rest = args[0], list(args[1:])
-            h0 = rest.pop(0) if self.has_h0 else None
-            return self._call(x, h0, rest.pop(0) if self.has_mask else None)
+            h0 = rest.pop(0) if has_h0 else None
+            return self._call(x, h0, rest.pop(0) if has_mask else None)
 
         fn = tf.function(forward, input_signature=sig)
         options = nullcontext if self.optimized else _tf_plain_graph

@@ -113,6 +113,22 @@ def test_a_layer_compiled_by_use_gives_the_eager_bits(dtype, data):
     assert np.array_equal(a.y, b.y) and np.array_equal(a.h_n, b.h_n)
 
 
+@pytest.mark.parametrize("compile_after", [None, 1], ids=["default", "compiled-from-the-second-call"])
+def test_one_layer_serves_every_way_of_calling_it(compile_after):
+    """With or without h0, with or without lengths: one built layer per structure, called as the
+    case asks (Keras's own paths for initial_state=None and mask=None stay tested), each way right."""
+    adapter = KerasGRU(compile_after=compile_after)
+    adapter.capabilities()  # its probes (zero-length sequences) build layers of their own structures
+    before = len(adapter._layers.items)
+    spec = GRUSpec(3, 4, 1, "bidirectional")
+    for rounds in range(2):
+        for h0 in (False, True):
+            for lengths in (None, np.array([4, 1, 3])):
+                verdict = verify(adapter, _case(spec, T=4, B=3, seed=rounds, h0=h0, lengths=lengths))
+                assert verdict.passed, verdict.message
+    assert len(adapter._layers.items) == before + 1
+
+
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "eager"])
 @pytest.mark.parametrize("feature", ["stacked", "lengths"])
 def test_compiled_and_eager_calls_both_conform(compiled, feature):

@@ -1,0 +1,125 @@
+"""The report's worker processes: each Keras backend's built-ins in a process with its own
+KERAS_BACKEND, framework chatter kept off the terminal unless -v, the output folder the
+report's own, the console matrix within 100 columns, and plots of error over tolerance."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conformance import ReferenceAdapter
+from conformance.builtins import BY_NAME as BUILTINS
+from conformance.builtins import Builtin
+from conformance.case import GRUResult
+from conformance.cli import main
+from conformance.features import feature
+from conformance.report.plots import example_cases, ratio_per_step
+from conformance.report.workers import environment
+
+ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = f"{ROOT / 'examples' / 'minimal_numpy_gru.py'}:MinimalGRU"
+
+NOISY = '''
+import os, sys, warnings
+from conformance import Capabilities, oracle
+
+class Noisy:
+    """Says which KERAS_BACKEND its process has, and chatters as frameworks do."""
+    def __init__(self):
+        self.name = "noisy[" + os.environ.get("KERAS_BACKEND", "unset") + "]"
+    def capabilities(self):
+        return Capabilities(dtypes=("float64",), directions=("forward",), max_layers=1)
+    def run(self, case):
+        warnings.warn("retracing, for the 1000th time")
+        print("I tensorflow/core: something in C++", file=sys.stderr)
+        return oracle(case)
+'''
+
+
+@pytest.fixture
+def noisy(tmp_path, monkeypatch):
+    """Two built-ins of the same adapter, one per KERAS_BACKEND, as the Keras built-ins are."""
+    path = tmp_path / "noisy_adapter.py"
+    path.write_text(NOISY)
+    for name in list(BUILTINS):
+        monkeypatch.delitem(BUILTINS, name)
+    for backend in ("jax", "torch"):
+        monkeypatch.setitem(BUILTINS, f"noisy[{backend}]",
+                            Builtin(f"noisy[{backend}]", f"{path}:Noisy", environ={"KERAS_BACKEND": backend}))
+    monkeypatch.setenv("COLUMNS", "250")
+    return tmp_path
+
+
+def test_keras_builtins_get_their_own_backend():
+    assert environment("keras.GRU[jax]")["KERAS_BACKEND"] == "jax"
+    assert environment("keras.GRUCell[torch]")["KERAS_BACKEND"] == "torch"
+    assert environment("reference") == environment("keras.GRU[tensorflow]") == {"KERAS_BACKEND": "tensorflow"}
+
+
+def test_each_backend_runs_in_a_process_of_its_own_and_chatter_goes_to_the_log(noisy, capfd):
+    out_dir = noisy / "report"
+    assert main(["report", "--out", str(out_dir), "--no-plots", "--jobs", "1"]) == 0
+    captured = capfd.readouterr()
+    data = json.loads((out_dir / "report.json").read_text())
+    assert [(a["name"], a["conformant"]) for a in data["adapters"]] == [("noisy[jax]", True), ("noisy[torch]", True)]
+    assert "retracing" not in captured.err + captured.out and "tensorflow/core" not in captured.err
+    logs = "".join(p.read_text() for p in (out_dir / "logs").glob("*.log"))
+    assert "retracing, for the 1000th time" in logs and "I tensorflow/core: something in C++" in logs
+    assert f"framework messages (warnings, logs) are in {out_dir / 'logs'}/" in captured.err
+
+
+def test_verbose_lets_the_chatter_through(noisy, capfd):
+    assert main(["report", "--out", str(noisy / "report"), "--no-plots", "-v", "--adapters", "noisy[jax]"]) == 0
+    assert "I tensorflow/core: something in C++" in capfd.readouterr().err
+    assert not (noisy / "report" / "logs").exists()
+
+
+def test_a_previous_report_is_replaced_and_said_so(tmp_path, capsys):
+    out_dir = tmp_path / "report"
+    args = ["report", "--out", str(out_dir), "--adapters", MINIMAL, "--no-plots"]
+    assert main(args) == 0
+    (out_dir / "stale-errors.png").write_bytes(b"old")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert f"replacing the previous report in {out_dir}" in capsys.readouterr().err
+    assert not (out_dir / "stale-errors.png").exists() and (out_dir / "report.json").exists()
+
+
+def test_a_folder_with_other_files_is_refused_and_left_alone(tmp_path, capsys):
+    (tmp_path / "thesis.tex").write_text("precious")
+    assert main(["report", "--out", str(tmp_path), "--adapters", MINIMAL, "--no-plots"]) == 2
+    assert "holds files that are not a report (thesis.tex)" in capsys.readouterr().err
+    assert (tmp_path / "thesis.tex").read_text() == "precious" and not (tmp_path / "report.json").exists()
+
+
+def test_the_console_matrix_fits_100_columns(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    refs = f"{MINIMAL},{ROOT / 'examples' / 'seed_numpy_gru.py'}:SeedGRUAdapter,reference"
+    assert main(["report", "--out", str(tmp_path / "r"), "--adapters", refs, "--no-plots"]) == 1
+    out = capsys.readouterr().out
+    tables = out[out.index("Conformance matrix"):]
+    assert max(len(line) for line in tables.splitlines()) <= 100
+    assert "Conformance matrix (2/" in tables and "│ seed-numpy-gru    │ FAIL state carry" in tables
+    assert "clip" in tables and "reference" in tables  # every feature and implementation is shown
+
+
+class Broken(ReferenceAdapter):
+    """The oracle, off by 1e-6 from the third step on: fails in float64 after t = 2 only."""
+
+    def run(self, case):
+        r = super().run(case)
+        y = r.y.copy()
+        y[2:] += 1e-6
+        return GRUResult(y=y, h_n=r.h_n)
+
+
+def test_plot_series_are_error_over_tolerance_with_ended_steps_left_out():
+    caps = ReferenceAdapter().capabilities()
+    cases = [c for c in example_cases(caps, feature("lengths"), 12) if c.lengths.max() < c.T and c.T > 3]
+    assert cases, "the plot draw has a case whose sequences all end before T"
+    case = cases[0]
+    ratio = ratio_per_step(case, Broken().run(case))
+    ended = np.arange(case.T) >= case.lengths.max()
+    assert np.isnan(ratio[ended]).all() and not np.isnan(ratio[~ended]).any()
+    assert (ratio[:2] < 1).all() and (ratio[2:][~ended[2:]] > 1).all()
