@@ -249,31 +249,44 @@ class KerasGRUCell:
     def run(self, case: GRUCase) -> GRUResult:
         s, dtype = case.spec, case.dtype
         H, dt = s.hidden_size, numpy_dtype(dtype)
-        S_I, S_H = (padded_size(s.input_size), padded_size(H)) if self.pad else (s.input_size, H)
+        cell, S_I, S_H = self.loaded_cell(case)
+        x, h0, mask = _inputs(case, _shapes(case, self.pad, S_I, False), S_H)
+        h = ops.convert_to_tensor(h0[0] if h0 is not None else np.zeros((x.shape[0], S_H), dt))
+        with _no_grad():
+            y, h = step_cell(cell, ops.convert_to_tensor(x), h, mask, case.T)
+        y = _result_array(y, dtype)[:, :case.B, :H]
+        return GRUResult(y=np.ascontiguousarray(y), h_n=_result_array(h, dtype)[None, :case.B, :H])
+
+    def loaded_cell(self, case: GRUCase) -> tuple:
+        """(the built cell of this structure holding the case's weights, S_I, S_H): run and vjp share it."""
+        s, dtype = case.spec, case.dtype
+        S_I, S_H = (padded_size(s.input_size), padded_size(s.hidden_size)) if self.pad else \
+            (s.input_size, s.hidden_size)
         cell = self._cells.get((S_I, S_H, s.reset_after, s.bias, dtype),
                                lambda: _Cell(S_I, S_H, s.reset_after, s.bias, dtype))
         arrays = cell_to_keras(s, case.weights, dtype, fold=FOLD)
         if self.pad:
             arrays = pad_layers([arrays], s, S_I, S_H)[0]
+        dt = numpy_dtype(dtype)
         for variable, a in zip(cell.variables, arrays, strict=True):
             variable.assign(a.astype(dt))
-        x, h0, mask = _inputs(case, _shapes(case, self.pad, S_I, False), S_H)
-        h = ops.convert_to_tensor(h0[0] if h0 is not None else np.zeros((x.shape[0], S_H), dt))
-        zeros = ops.zeros_like(h)
-        ys = []
-        with _no_grad():
-            for t in range(case.T):
-                out, h_new = cell.cell(ops.convert_to_tensor(x[:, t]), h)
-                if mask is None:
-                    h = h_new
-                    ys.append(out)
-                else:
-                    active = ops.convert_to_tensor(mask[:, t:t + 1])
-                    h = ops.where(active, h_new, h)
-                    ys.append(ops.where(active, out, zeros))
-            y = ops.stack(ys)
-        y = _result_array(y, dtype)[:, :case.B, :H]
-        return GRUResult(y=np.ascontiguousarray(y), h_n=_result_array(h, dtype)[None, :case.B, :H])
+        return cell, S_I, S_H
+
+
+def step_cell(cell: _Cell, x, h, mask, T: int) -> tuple:
+    """The adapter's stepping of a GRUCell over x (B, T, S_I) from h: (y (T, B, S_H), h_n). Past each
+    length (mask False) a row keeps its state and gets zeros in y. run() and the vjp differentiate this."""
+    zeros, ys = ops.zeros_like(h), []
+    for t in range(T):
+        out, h_new = cell.cell(x[:, t], h)
+        if mask is None:
+            h = h_new
+            ys.append(out)
+        else:
+            active = ops.convert_to_tensor(mask[:, t:t + 1])
+            h = ops.where(active, h_new, h)
+            ys.append(ops.where(active, out, zeros))
+    return ops.stack(ys), h
 
 
 def _no_grad():

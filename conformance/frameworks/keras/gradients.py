@@ -163,40 +163,19 @@ def gru_vjp(adapter, case: GRUCase, y_bar, hn_bar) -> Gradients:
 
 def cell_vjp(adapter, case: GRUCase, y_bar, hn_bar) -> Gradients:
     """KerasGRUCell.vjp: the adapter's stepping of the cell, differentiated as one function."""
-    from keras import ops
 
-    from .adapters import FOLD, _Cell, _inputs, _shapes
-    from .convert import cell_to_keras
+    from .adapters import _inputs, _shapes, step_cell
 
     s, dtype = case.spec, case.dtype
     H, dt = s.hidden_size, numpy_dtype(dtype)
     pad = adapter.pad
-    S_I, S_H = (padded_size(s.input_size), padded_size(H)) if pad else (s.input_size, H)
-    cell = adapter._cells.get((S_I, S_H, s.reset_after, s.bias, dtype),
-                              lambda: _Cell(S_I, S_H, s.reset_after, s.bias, dtype))
-    arrays = cell_to_keras(s, case.weights, dtype, fold=FOLD)
-    if pad:
-        from ..padding import pad_layers
-
-        arrays = pad_layers([arrays], s, S_I, S_H)[0]
-    for variable, a in zip(cell.variables, arrays, strict=True):
-        variable.assign(a.astype(dt))
+    cell, S_I, S_H = adapter.loaded_cell(case)
     x, _, mask = _inputs(case, _shapes(case, pad, S_I, False), S_H)
     h0 = np.zeros((x.shape[0], S_H), dt)
     h0[:case.B, :H] = case.h0_or_zeros()[0].astype(dt)
 
     def forward(x, h):
-        zeros, ys = ops.zeros_like(h), []
-        for t in range(case.T):
-            out, h_new = cell.cell(x[:, t], h)
-            if mask is None:
-                h = h_new
-                ys.append(out)
-            else:
-                active = ops.convert_to_tensor(mask[:, t:t + 1])
-                h = ops.where(active, h_new, h)
-                ys.append(ops.where(active, out, zeros))
-        return ops.stack(ys), h
+        return step_cell(cell, x, h, mask, case.T)
 
     y_c = np.zeros((case.T, x.shape[0], S_H), dt)
     y_c[:, :case.B, :H] = y_bar.astype(dt)
