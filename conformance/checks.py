@@ -245,17 +245,21 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
                           f"changes the forward trajectory; conformance.tolerance.ILL_CONDITIONED)")
     if bres is not None:
         _finish_backward(bres, adapter, caps, ref, case_dir, timeout, backward_failures, bool(failures))
-    if not failures:
-        return res
-    minimal = failures[-1]  # Hypothesis replays the minimal failing example last
+    if failures:
+        _settle_failure(res, failures[-1], verify, adapter, caps, ref, case_dir, timeout)
+    return res
+
+
+def _settle_failure(res: FeatureResult, minimal, verify_fn, adapter, caps, ref, case_dir, timeout) -> None:
+    """Record the minimal failure (Hypothesis replays it last), diagnose it with a richer probe case of
+    its structure (run by ``verify_fn``: the forward's or the backward's), and save it for replay."""
     res.status, res.verdict = Status.FAIL, minimal
     res.max_ulp = minimal.comparison.max_ulp if minimal.comparison else float("nan")
     res.max_ratio = minimal.comparison.ratio if minimal.comparison else float("nan")
     if minimal.fault is None:
-        probe = verify(adapter, probe_case(minimal.case, caps), capabilities=caps, timeout=timeout)
+        probe = verify_fn(adapter, probe_case(minimal.case, caps), capabilities=caps, timeout=timeout)
         res.diagnosis = minimal.diagnose(probe)
     _save(res, ref, minimal.case, case_dir)
-    return res
 
 
 def backward_result(adapter, caps: Capabilities, feat: Feature, name: str) -> FeatureResult:
@@ -287,14 +291,7 @@ def _finish_backward(bres: FeatureResult, adapter, caps, ref, case_dir, timeout,
             bres.status = Status.UNSUPPORTED
             bres.reason = f"no drawn case was in a dtype with gradients ({', '.join(caps.gradient_dtypes)})"
         return
-    minimal = failures[-1]  # Hypothesis replays the minimal failing example last
-    bres.status, bres.verdict = Status.FAIL, minimal
-    bres.max_ulp = minimal.comparison.max_ulp if minimal.comparison else float("nan")
-    bres.max_ratio = minimal.comparison.ratio if minimal.comparison else float("nan")
-    if minimal.fault is None:
-        probe = verify_backward(adapter, probe_case(minimal.case, caps), capabilities=caps, timeout=timeout)
-        bres.diagnosis = minimal.diagnose(probe)
-    _save(bres, ref, minimal.case, case_dir)
+    _settle_failure(bres, failures[-1], verify_backward, adapter, caps, ref, case_dir, timeout)
 
 
 def supported_features(caps: Capabilities) -> list:
