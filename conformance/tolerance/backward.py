@@ -89,7 +89,7 @@ def gradient_tolerance(case: GRUCase, expected, y_bar, hn_bar, names, forward: G
         static[(name, i)] = u * (GRADIENT_C_ACT + np.sqrt(accumulation[name])) * np.sqrt(T) * L * scale
     dynamic = dict.fromkeys(static, 0.0)
     rng = np.random.default_rng(1)
-    rows = _row_magnitudes(case, forward)
+    rows = row_magnitudes(case, forward)
     top = [w for i, w in enumerate(case.weights) if i // D == L - 1]
     mb = np.concatenate([(np.abs(w.U).sum(axis=(0, 1)) + 1.0) * dh_max for w in top])  # (D*H,)
     y_step = u * (GRADIENT_C_ACT + np.sqrt(3 * H) * mb)
@@ -128,7 +128,7 @@ def _saturation_floor(case: GRUCase, forward: GRUResult, dh_max: float) -> dict:
     }
 
 
-def _row_magnitudes(case: GRUCase, expected: GRUResult) -> list:
+def row_magnitudes(case: GRUCase, expected: GRUResult) -> list:
     """Per (layer, direction): (3, H) sums of absolute pre-activation terms of each gate unit."""
     D = case.spec.num_directions
     h_max = max(1.0, float(np.max(np.abs(expected.y), initial=0)), float(np.max(np.abs(expected.h_n))))
