@@ -102,7 +102,7 @@ def cmd_sensitivity(args):
     rels = (1e-2, 1e-3, 1e-4, 1e-5)
     caught = {r: 0 for r in rels}
     t0 = time.perf_counter()
-    for k in range(args.n):
+    for _ in range(args.n):
         I = int(rng.choice((1, 17, 64, 100, 256)))  # noqa: E741 - the canonical name
         B = int(rng.integers(1, 5))
         direction = str(rng.choice(("forward", "reverse", "bidirectional")))

@@ -25,8 +25,8 @@ N = len(FEATURES)
 
 SEED_SUPPORTED = ["float64", "reset_before", "no_bias", "large", "long"]
 FIXED_SUPPORTED = SEED_SUPPORTED + ["initial_state"]
-MINIMAL_SUPPORTED = ["float64", "float32", "reset_after", "reset_before", "no_bias", "initial_state", "lengths", "large",
-                     "long"]
+MINIMAL_SUPPORTED = ["float64", "float32", "reset_after", "reset_before", "no_bias", "initial_state", "lengths",
+                     "large", "long"]
 
 
 def check(ref, tmp_path, capsys):

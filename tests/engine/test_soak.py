@@ -11,6 +11,7 @@ import pytest
 from conformance import Capabilities, GRUResult, ReferenceAdapter
 from conformance.casefile import load_case
 from conformance.cli import main
+from conformance.profiles import get_profile
 from conformance.soak import merge, parse_seeds, parse_shard, run_shard, shard_seeds, soak, totals
 
 
@@ -138,3 +139,13 @@ def test_soak_and_merge_commands_replay_every_failure(tmp_path, capsys):
     assert "state carry" in capsys.readouterr().out
     assert main(["merge", str(files[0]), "--out", str(tmp_path / "m2")]) == 2
     assert "missing 2/2" in capsys.readouterr().err
+
+
+def test_a_soak_of_the_size_checks_runs_only_those(tmp_path):
+    out = tmp_path / "sizes.json"
+    assert main(["soak", "reference", "--seeds", "2", "--feature", "large", "long", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["features"] == ["large", "long"]
+    assert sorted((c["seed"], c["feature"]) for c in doc["checks"]) == [(0, "large"), (0, "long"), (1, "large"),
+                                                                       (1, "long")]
+    assert all(c["status"] == "pass" and c["examples"] >= get_profile("ci").size_examples for c in doc["checks"])
