@@ -190,6 +190,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     ill = [0]  # backward examples not compared: ill-conditioned
 
     examples = p.size_examples if feat.size else p.max_examples
+    backward_examples = p.size_backward_examples if feat.size else p.max_backward_examples
 
     @settings(max_examples=examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False,
@@ -209,7 +210,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
             res.max_ulp = max(res.max_ulp, v.comparison.max_ulp)
             res.max_ratio = max(res.max_ratio, v.comparison.ratio)
             if bres is not None and gradient_kinds(caps, case) and (
-                    bres.examples < p.max_backward_examples or backward_failures):
+                    bres.examples < backward_examples or backward_failures):
                 bv = verify_backward(adapter, case, capabilities=caps, timeout=timeout)
                 if bv.ill_conditioned:  # neither a pass nor a failure: counted apart
                     ill[0] += 1
