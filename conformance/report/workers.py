@@ -29,9 +29,8 @@ from ..builtins import BY_NAME
 
 #: seconds per built-in (checks + plot + graph, ci profile), as a full report on 2 busy cores recorded them
 #: (report.json "seconds"); only their order matters. Every built-in is listed: one left out counts as
-#: DEFAULT_COST and starts last, and a slow one started last is the run's tail (torch.compile[nn.GRU],
-#: unlisted, ran 415 s after everything else had finished). Adapters not listed (a user's own) count as
-#: DEFAULT_COST.
+#: DEFAULT_COST and starts among the last, and a slow one started last is the run's tail (torch.compile[nn.GRU]
+#: and litert[keras.GRU], the two slowest, were unlisted). Adapters not listed (a user's own) count as DEFAULT_COST.
 COST = {
     "torch.compile[nn.GRU]": 415, "litert[keras.GRU]": 310, "onnx.export[torch]": 210, "onnx.export[keras]": 200,
     "keras.GRU[jax]": 120, "torch.compile[nn.GRUCell loop]": 95, "keras.GRU[tensorflow]": 75,
