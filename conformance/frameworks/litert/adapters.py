@@ -45,8 +45,9 @@ from ..padding import pad_last, pad_weights, padded_spec, square_size, unpad_y
 
 CODE_STEP = 2.0**-22
 B_POOL = 4  # the static batch; a larger batch uses the next multiple of it
-SIZE_PADDING = (f"I and H padded to one size, the next power of two >= 8, and B to a multiple of {B_POOL} "
-                "(zero rows; the converter needs a static batch): one conversion per padded structure")
+SIZE_PADDING = (f"I and H padded to one size (8 or 16 when both are <= 16, else the larger of the two), and B to a "
+                f"multiple of {B_POOL} (zero rows; the converter needs a static batch): one conversion per padded "
+                "structure")
 
 
 def _codes(n: int) -> np.ndarray:
