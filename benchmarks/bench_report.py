@@ -6,6 +6,8 @@ error plot and in its graph summary, each built-in in a fresh process as a repor
 
 The sum of the columns is what one process running every built-in in turn pays; the largest
 row is the floor of a run with one worker per built-in (``gru-conformance report --jobs``).
+``cpu`` is the process's CPU seconds (all its threads): on a shared machine, a steadier figure than
+the wall clock, and the sum over built-ins divided by the cores is the floor of a whole report.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ import os
 import subprocess
 import sys
 import time
+
+
+def builds(adapter) -> int:
+    """How many exports, conversions or compiled modules the adapter holds (its per-structure cache)."""
+    for attr in ("exports", "built", "modules"):
+        if isinstance(getattr(adapter, attr, None), dict):
+            return len(getattr(adapter, attr))
+    return 0
 
 
 def one(name: str, profile: str) -> dict:
@@ -41,14 +51,19 @@ def one(name: str, profile: str) -> dict:
     def done(r):
         features[r.feature] = round(time.perf_counter() - features[r.feature], 2)
 
+    c = time.process_time()
     results = run_checks(e.adapter, None, profile, ref=name, on_start=start, on_result=done)
-    out.update(checks=time.perf_counter() - t, examples=sum(r.examples for r in results), features=features)
+    out.update(checks=time.perf_counter() - t, checks_cpu=time.process_time() - c,
+               examples=sum(r.examples for r in results), features=features)
+    out["builds"] = builds(e.adapter)
     t = time.perf_counter()
     plot_errors(e.adapter, "/tmp/bench-report-plots")
     out["plot"] = time.perf_counter() - t
     t = time.perf_counter()
     graph_summary(e.adapter)
     out["graph"] = time.perf_counter() - t
+    out["cpu"] = time.process_time()
+    out["builds_after"] = builds(e.adapter)
     return out
 
 
@@ -64,7 +79,8 @@ def main(argv=None):
         print(json.dumps(one(args.one, args.profile)))
         return
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; seconds, wall clock")
-    print(f"{'adapter':34s} {'load':>6s} {'checks':>7s} {'examples':>8s} {'plot':>6s} {'graph':>6s} {'total':>7s}")
+    print(f"{'adapter':34s} {'load':>6s} {'checks':>7s} {'examples':>8s} {'plot':>6s} {'graph':>6s} {'total':>7s}"
+          f" {'cpu':>6s}")
     total = 0.0
     for name in args.adapters.split(","):
         env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
@@ -81,7 +97,7 @@ def main(argv=None):
             print(f"{name:34s} unavailable: {r['unavailable']}")
             continue
         print(f"{name:34s} {r['load']:6.1f} {r['checks']:7.1f} {r['examples']:8d} {r['plot']:6.1f} {r['graph']:6.1f} "
-              f"{wall:7.1f}  slowest features: "
+              f"{wall:7.1f} {r['cpu']:6.1f}  builds {r['builds']}+{r['builds_after'] - r['builds']}; slowest: "
               + ", ".join(f"{k} {v}" for k, v in sorted(r["features"].items(), key=lambda kv: -kv[1])[:3]),
               flush=True)
     print(f"{'all, one after another':34s} {total:45.1f}")

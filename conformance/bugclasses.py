@@ -24,6 +24,7 @@ class BugClass(str, Enum):
     INITIAL_STATE = "initial state"
     STACKED_LAYERS = "stacked layers"
     BATCHING = "batching"
+    TILING = "tiling"  # a tile of a blocked matmul dropped or misread (shows only past the tile size)
     ACTIVATIONS = "activations"
     GRADIENT_FLOW = "gradient flow"  # a path of the backward blocked (through a gate, a term)
     PRECISION = "precision"

@@ -20,7 +20,8 @@ from .profiles import Profile
 
 _FW = "conformance.frameworks"
 #: what exporting costs (seconds per structure) makes these checks draw fewer, smaller cases
-EXPORT_PROFILE = Profile("export", max_examples=5, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True)
+EXPORT_PROFILE = Profile("export", max_examples=5, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True,
+                         size_examples=3)
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,12 @@ class Builtin:
 
 
 _ALL = tuple(DTYPES)
+#: the size checks: every built-in runs them (the torch.compile ones up to a declared max_T)
+_SIZES = ("large", "long")
 # zero_length: measured by each adapter (conformance.corners); torch's pack_padded_sequence refuses it,
 # onnxruntime returns Y_h = 0 for it, the adapters that step a cell mask it themselves.
-_TORCH_GRU = (*_ALL, "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", "lengths")
-_TORCH_CELL = (*_ALL, "reset_after", "no_bias", "initial_state", "lengths", "zero_length")
+_TORCH_GRU = (*_ALL, "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", "lengths", *_SIZES)
+_TORCH_CELL = (*_ALL, "reset_after", "no_bias", "initial_state", "lengths", "zero_length", *_SIZES)
 _KERAS_GRU = ("reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked", "initial_state",
               "lengths", "zero_length")
 _KERAS_CELL = ("reset_after", "reset_before", "no_bias", "initial_state", "lengths", "zero_length")
@@ -70,18 +73,18 @@ def _keras(backend: str) -> tuple:
     dtypes = _ALL if backend == "tensorflow" else _LOW
     grads = () if backend == "jax" else _GRADS  # JAX: off by default, see keras/gradients.py JAX_SLOW
     return (
-        Builtin(f"keras.GRU[{backend}]", f"{mod}:KerasGRU", {"backend": backend}, env, (*dtypes, *gru),
+        Builtin(f"keras.GRU[{backend}]", f"{mod}:KerasGRU", {"backend": backend}, env, (*dtypes, *gru, *_SIZES),
                 requires=("keras",), gradients=grads),
         Builtin(f"keras.GRUCell[{backend}]", f"{mod}:KerasGRUCell", {"backend": backend}, env,
-                (*dtypes, *_KERAS_CELL), requires=("keras",), gradients=grads),
+                (*dtypes, *_KERAS_CELL, *_SIZES), requires=("keras",), gradients=grads),
     )
 
 
 BUILTINS: tuple = (
     Builtin("reference", f"{_FW}.reference:ReferenceAdapter",
             supported=("float64", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state", "lengths", "zero_length", "activations", "per_direction_activations", "clip"),
-            self_check=True, gradients=_GRADS),
+                       "initial_state", "lengths", "zero_length", "activations", "per_direction_activations", "clip",
+                       *_SIZES), self_check=True, gradients=_GRADS),
     Builtin("torch.nn.GRU", f"{_FW}.torch.adapters:TorchGRU", supported=_TORCH_GRU, requires=("torch",),
             gradients=_GRADS),
     Builtin("torch.nn.GRU[batch_first]", f"{_FW}.torch.adapters:TorchGRU", {"batch_first": True},
@@ -91,38 +94,40 @@ BUILTINS: tuple = (
     *_keras("tensorflow"), *_keras("jax"), *_keras("torch"),
     Builtin("onnx.GRU[onnxruntime]", f"{_FW}.onnx.node:OnnxRuntimeGRU",
             supported=("float32", "float16", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional",
-                       "stacked", "initial_state", "lengths", "activations", "per_direction_activations", "clip"),
-            requires=_ORT),
+                       "stacked", "initial_state", "lengths", "activations", "per_direction_activations", "clip",
+                       *_SIZES), requires=_ORT),
     # onnxruntime refuses every layout=1 GRU: every feature is unsupported, in its own words
     Builtin("onnx.GRU[onnxruntime][layout=1]", f"{_FW}.onnx.node:OnnxRuntimeGRU", {"layout": 1}, requires=_ORT),
     Builtin("onnx.reference", f"{_FW}.onnx.reference:OnnxReferenceGRU",
             supported=(*_ALL, "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state"), requires=_ORT),
+                       "initial_state", *_SIZES), requires=_ORT),
     Builtin("onnx.reference[layout=1]", f"{_FW}.onnx.reference:OnnxReferenceGRU", {"layout": 1},
             supported=(*_ALL, "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state"), requires=_ORT),
+                       "initial_state", *_SIZES), requires=_ORT),
     Builtin("onnx.export[torch]", f"{_FW}.onnx.export_torch:TorchExportGRU",
-            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state"),
+            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", *_SIZES),
             test_profile=EXPORT_PROFILE, requires=(*_ORT, "torch")),
     Builtin("onnx.export[torchscript]", f"{_FW}.onnx.export_torch:TorchExportGRU", {"dynamo": False},
-            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", "lengths"),
-            requires=(*_ORT, "torch")),
+            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", "lengths",
+                       *_SIZES), requires=(*_ORT, "torch")),
     Builtin("onnx.export[keras]", f"{_FW}.onnx.export_keras:KerasExportGRU",
             supported=("float32", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-                       "initial_state", "lengths", "zero_length"), test_profile=EXPORT_PROFILE,
+                       "initial_state", "lengths", "zero_length", *_SIZES), test_profile=EXPORT_PROFILE,
             requires=(*_ORT, "keras", "tf2onnx")),
 )
 
 # -- the serving runtimes: OpenVINO, LiteRT, torch.compile --------------------------------------
 _OV = ("openvino", "onnx")
 _OV_NODE = ("float32", "float16", "bfloat16", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional",
-            "stacked", "initial_state", "lengths", "activations", "clip")
+            "stacked", "initial_state", "lengths", "activations", "clip", *_SIZES)
 #: torch.compile: a compile costs 10-50 s per structure and T, so its generic tests are marked slow
 #: (tests/builtins/test_torch_compile.py) and draw from a pool of few structures
-COMPILE_PROFILE = Profile("compile", max_examples=5, max_T=2, max_B=3, max_size=4, max_layers=2, derandomize=True)
+COMPILE_PROFILE = Profile("compile", max_examples=5, max_T=2, max_B=3, max_size=4, max_layers=2, derandomize=True,
+                          size_examples=2)
 #: a conversion costs 2-5 s per structure (TFLite converter, openvino.convert_model): fewer examples, in the
 #: default run; `gru-conformance check` and the report draw the full profile
-CONVERT_PROFILE = Profile("convert", max_examples=3, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True)
+CONVERT_PROFILE = Profile("convert", max_examples=3, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True,
+                          size_examples=2)
 
 RUNTIMES: tuple = (
     # float64 is computed in float32 (measured, declared unsupported); activations: Relu only
@@ -132,17 +137,17 @@ RUNTIMES: tuple = (
     # (a strict xfail in tests/frameworks/openvino)
     Builtin("openvino[onnx.GRU][layout=1]", f"{_FW}.openvino.node:OpenVinoGRU", {"layout": 1}, requires=_OV),
     Builtin("openvino[torch.nn.GRU]", f"{_FW}.openvino.torch_frontend:OpenVinoTorchGRU",
-            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state"),
+            supported=("float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state", *_SIZES),
             test_profile=CONVERT_PROFILE, requires=(*_OV, "torch")),
     Builtin("litert[keras.GRU]", f"{_FW}.litert.adapters:LiteRTKerasGRU", environ={"KERAS_BACKEND": "tensorflow"},
             # zero_length: not probed through the converter (the masked Keras layer's own behaviour is)
-            supported=("float32", *(f for f in _KERAS_GRU if f != "zero_length")), test_profile=CONVERT_PROFILE,
-            requires=("ai_edge_litert", "keras", "tensorflow")),
+            supported=("float32", *(f for f in _KERAS_GRU if f != "zero_length"), *_SIZES),
+            test_profile=CONVERT_PROFILE, requires=("ai_edge_litert", "keras", "tensorflow")),
     Builtin("torch.compile[nn.GRU]", f"{_FW}.torch.compiled:TorchCompileGRU",
-            supported=("float64", "float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state"),
-            test_profile=COMPILE_PROFILE, requires=("torch",)),
+            supported=("float64", "float32", "reset_after", "no_bias", "bidirectional", "stacked", "initial_state",
+                       *_SIZES), test_profile=COMPILE_PROFILE, requires=("torch",)),
     Builtin("torch.compile[nn.GRUCell loop]", f"{_FW}.torch.compiled:TorchCompileGRUCellLoop",
-            supported=("float64", "float32", "reset_after", "no_bias", "initial_state", "lengths"),
+            supported=("float64", "float32", "reset_after", "no_bias", "initial_state", "lengths", *_SIZES),
             test_profile=COMPILE_PROFILE, requires=("torch",)),
 )
 BUILTINS = BUILTINS + RUNTIMES

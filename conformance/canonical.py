@@ -23,6 +23,8 @@ OVERRIDES = {
     "activations": "the case's (f, g) as [(name, alpha, beta), (name, alpha, beta)] (4 entries: per direction)",
     "reverse_lengths": "'same' (the reverse direction honours the lengths) or None (it starts at T-1)",
     "carry_state": "True (the state is carried between steps) or False (it restarts from zeros)",
+    "restart_every": "None, or C: the state restarts from h0 at every boundary between chunks of C time steps",
+    "state_rows": "None, or one index per batch row: the row whose state each row's step reads",
 }
 
 
@@ -49,7 +51,7 @@ def oracle(case: GRUCase, *, params=None, **overrides) -> GRUResult:
 
 
 def _general(case: GRUCase, params, *, reset_after=None, h0="case", lengths="case", activations=None,
-             reverse_lengths="same", carry_state=True) -> GRUResult:
+             reverse_lengths="same", carry_state=True, restart_every=None, state_rows=None) -> GRUResult:
     s = case.spec
     D, H = s.num_directions, s.hidden_size
     reset_after = s.reset_after if reset_after is None else reset_after
@@ -68,7 +70,9 @@ def _general(case: GRUCase, params, *, reset_after=None, h0="case", lengths="cas
             reverse = s.direction == "reverse" or d == 1
             lens = None if (reverse and reverse_lengths is None) else lengths
             kw = dict(reverse=reverse, reset_after=reset_after, f=pairs[d][0], g=pairs[d][1], clip=s.clip)
-            if carry_state:
+            if restart_every or state_rows is not None:
+                y, h_n[i] = _stepwise(layer_in, p, h0[i], lens, restart_every, state_rows, **kw)
+            elif carry_state:
                 y, h_n[i] = references.gru_direction(layer_in, p, h0[i], lens, **kw)
             else:  # every step starts again from zeros
                 flat = layer_in.reshape(1, T * B, -1)
@@ -82,3 +86,23 @@ def _general(case: GRUCase, params, *, reset_after=None, h0="case", lengths="cas
             outs.append(y)
         layer_in = np.concatenate(outs, axis=2)
     return GRUResult(layer_in, h_n)
+
+
+def _stepwise(x, p, h0, lengths, restart_every, state_rows, *, reverse, reset_after, f, g, clip):
+    """One direction a step at a time (references.gru_cell), with a kernel's size bug: the state
+    restarting from h0 where the scan crosses a chunk boundary (between t = kC - 1 and kC, in either
+    direction), or each row's step reading the state of row ``state_rows[b]``."""
+    T, B, _ = x.shape
+    h = np.array(h0, dtype=np.float64, copy=True)
+    y = np.zeros((T, B, h.shape[1]))
+    lens = np.full(B, T) if lengths is None else np.asarray(lengths)
+    rows = np.arange(B) if state_rows is None else np.asarray(state_rows)
+    C = restart_every or T + 1
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        active = (t < lens)[:, None]
+        if (reverse and (t + 1) % C == 0 and t + 1 < T) or (not reverse and t % C == 0 and t > 0):
+            h = np.where(active, h0, h)
+        new = references.gru_cell(x[t], h[rows], *p, reset_after=reset_after, activations=(f, g), clip=clip)
+        h = np.where(active, new, h)
+        y[t] = np.where(active, h, 0.0)
+    return y, h

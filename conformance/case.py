@@ -208,7 +208,7 @@ def _check_weights(spec: GRUSpec, weights, dtype: str) -> tuple:
     return weights
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GRUCase:
     """One conformance case: structure, canonical weights, inputs, and the dtype to run in.
 
@@ -281,6 +281,13 @@ class GRUCase:
             return self.h0
         s = self.spec
         return np.zeros((s.num_layers * s.num_directions, self.B, s.hidden_size))
+
+    def __repr__(self) -> str:
+        """The structure and the seed, not the arrays (a large case's arrays run to megabytes)."""
+        return f"<GRUCase {self.describe()} seed={self.seed}>"
+
+    def _repr_pretty_(self, p, cycle):  # Hypothesis's printer of a falsifying example
+        p.text(repr(self))
 
     def describe(self) -> str:
         s = f"{self.spec.describe()} T={self.T} B={self.B} dtype={self.dtype}"

@@ -27,7 +27,7 @@ from .compare import Comparison, compare
 from .contract import Capabilities, adapter_ref
 from .diagnosis import Diagnosis, Observation, diagnose
 from .execute import DEFAULT_TIMEOUT, Fault, run_safely
-from .features import FEATURES, Feature, unsupported_reason
+from .features import FEATURES, Feature, size_limit, unsupported_reason
 from .features import feature as get_feature
 from .profiles import Profile, get_profile
 from .status import Status
@@ -181,13 +181,18 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         backward = FeatureResult(name, feat.name, Status.UNSUPPORTED, reason=reason, kind="backward")
         return FeatureResult(name, feat.name, Status.UNSUPPORTED, reason=reason, backward=backward)
     res = FeatureResult(name, feat.name, Status.PASS)
+    if size_limit(feat, caps, p):  # nothing is dropped silently
+        res.notes.append(size_limit(feat, caps, p))
     res.backward = backward_result(adapter, caps, feat, name)
     bres = res.backward if res.backward.status == Status.PASS else None
     failures: list = []
     backward_failures: list = []
     ill = [0]  # backward examples not compared: ill-conditioned
 
-    @settings(max_examples=p.max_examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
+    examples = p.size_examples if feat.size else p.max_examples
+    backward_examples = p.size_backward_examples if feat.size else p.max_backward_examples
+
+    @settings(max_examples=examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False,
               phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
     @given(gru_cases(caps, p, **feat.constraints))
@@ -205,7 +210,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
             res.max_ulp = max(res.max_ulp, v.comparison.max_ulp)
             res.max_ratio = max(res.max_ratio, v.comparison.ratio)
             if bres is not None and gradient_kinds(caps, case) and (
-                    bres.examples < p.max_backward_examples or backward_failures):
+                    bres.examples < backward_examples or backward_failures):
                 bv = verify_backward(adapter, case, capabilities=caps, timeout=timeout)
                 if bv.ill_conditioned:  # neither a pass nor a failure: counted apart
                     ill[0] += 1

@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 100)")
     q.add_argument("--shard", type=_arg(parse_shard), default=(1, 1), metavar="I/N",
                    help="run shard I of N: every N-th seed from the I-th (default: 1/1, all)")
+    q.add_argument("--feature", action="extend", nargs="+", choices=FEATURE_NAMES, metavar="F",
+                   help="only these features (default: every supported one), e.g. --feature large long")
     common(q)
     q.add_argument("--out", metavar="PATH", help="the result file (default: soak-shard-I-of-N.json)")
     q.set_defaults(func=cmd_soak)
@@ -268,11 +270,12 @@ def cmd_soak(args, out: Output) -> int:
         return USAGE
     seeds = shard_seeds(args.seeds, i, n)
     adapters = [(e.name, e.adapter) for e in entries]
-    total = sum(len(seeds) * sum(f.supported(a.capabilities()) for f in FEATURES) for _, a in adapters)
+    wanted = [f for f in FEATURES if not args.feature or f.name in args.feature]
+    total = sum(len(seeds) * sum(f.supported(a.capabilities()) for f in wanted) for _, a in adapters)
     out.note(f"soak shard {i}/{n}: {len(seeds)} of the seeds {args.seeds.start}..{args.seeds.stop - 1}, "
              f"profile {profile.name}, {total} checks")
     with out.progress(total) as step:
-        doc = run_shard(adapters, args.seeds, (i, n), profile, timeout=args.timeout,
+        doc = run_shard(adapters, args.seeds, (i, n), profile, timeout=args.timeout, features=args.feature,
                         on_check=lambda ref, s, f, r: step(f"{ref} / {f} / seed {s}: {r.status}", done=True))
     for f in doc["failures"]:
         out.print(f"seed {f['seed']}: {f['report']}")

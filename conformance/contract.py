@@ -58,6 +58,10 @@ class Capabilities:
     clip: bool = False
     padding: str = "zeros"
     max_batch: int | None = None  # None: any batch size
+    #: the largest input_size and hidden_size it runs, and the longest sequence (None: no limit). The
+    #: size checks draw up to the profile's cap or this, whichever is smaller, and the report says so.
+    max_size: int | None = None
+    max_T: int | None = None
     #: how the adapter embeds a case in larger sizes, if it does ("" = run at the case's own sizes);
     #: then a kernel's handling of the small sizes themselves is not what gets tested, and the report says so
     size_padding: str = ""
@@ -81,8 +85,10 @@ class Capabilities:
                            _subset("activations", self.activations, ACTIVATIONS, nonempty=False))
         if isinstance(self.max_layers, bool) or not isinstance(self.max_layers, int) or self.max_layers < 1:
             raise ValueError(f"capabilities.max_layers: expected a positive integer, got {self.max_layers!r}")
-        if self.max_batch is not None and (not isinstance(self.max_batch, int) or self.max_batch < 1):
-            raise ValueError(f"capabilities.max_batch: expected None or a positive integer, got {self.max_batch!r}")
+        for name in ("max_batch", "max_size", "max_T"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"capabilities.{name}: expected None or a positive integer, got {v!r}")
         if not isinstance(self.size_padding, str):
             raise ValueError(f"capabilities.size_padding: expected a string, got {self.size_padding!r}")
         if self.padding not in PADDING:
@@ -140,6 +146,9 @@ class Capabilities:
             (not s.per_direction or self.per_direction_activations, "activations per direction"),
             (s.clip is None or self.clip, "clip"),
             (self.max_batch is None or case.B <= self.max_batch, f"batch {case.B}"),
+            (self.max_size is None or max(s.input_size, s.hidden_size) <= self.max_size,
+             f"input_size {s.input_size}, hidden_size {s.hidden_size}"),
+            (self.max_T is None or case.T <= self.max_T, f"a sequence of {case.T} steps"),
         ]
         for ok, what in checks:
             if not ok:

@@ -12,6 +12,7 @@ from typing import Callable
 
 from .contract import Capabilities
 from .dtypes import DTYPES
+from .sizes import SIZE_FLOOR
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Feature:
     declared: Callable[[Capabilities], bool]  # what the capability fields admit
     #: keyword constraints passed to the case strategy
     constraints: dict
+    #: "large" or "long" for the size checks (conformance.sizes): they draw Profile.size_examples cases
+    size: str = ""
 
     def supported(self, caps: Capabilities) -> bool:
         """Admitted by the capability fields and not withdrawn by a stated reason.
@@ -56,6 +59,10 @@ FEATURES: tuple = (
             lambda c: c.per_direction_activations and "bidirectional" in c.directions,
             {"direction": "bidirectional", "activations": "per_direction"}),
     Feature("clip", "pre-activation clip", lambda c: c.clip, {"clip": True}),
+    Feature("large", "input, hidden and batch sizes at tile boundaries (2^k-1, 2^k, 2^k+1) and real model sizes",
+            lambda c: c.max_size is None or c.max_size >= SIZE_FLOOR, {"size": "large"}, size="large"),
+    Feature("long", "long sequences (hundreds of steps), at chunk boundaries, ragged or not",
+            lambda c: c.max_T is None or c.max_T >= SIZE_FLOOR, {"size": "long"}, size="long"),
 )
 
 BY_NAME = {f.name: f for f in FEATURES}
@@ -70,4 +77,18 @@ def feature(name: str) -> Feature:
 
 def unsupported_reason(caps: Capabilities, f: Feature) -> str:
     """The adapter's own reason for lacking a feature, or a generic one."""
-    return caps.unsupported.get(f.name, "not declared in the adapter's capabilities")
+    if f.name in caps.unsupported:
+        return caps.unsupported[f.name]
+    declared = {"large": ("max_size", caps.max_size), "long": ("max_T", caps.max_T)}.get(f.size)
+    if declared and declared[1] is not None:
+        return f"the adapter declares {declared[0]}={declared[1]}, below {SIZE_FLOOR} (past a 16-wide tile)"
+    return "not declared in the adapter's capabilities"
+
+
+def size_limit(f: Feature, caps: Capabilities, profile) -> str:
+    """What a size check draws less than the profile would, because the adapter declares a maximum ("" if nothing)."""
+    limits = {"large": (("max_size", caps.max_size, profile.large_size), ("max_batch", caps.max_batch,
+                                                                         profile.large_B)),
+              "long": (("max_T", caps.max_T, profile.long_T),)}.get(f.size, ())
+    capped = [f"{name}={v} (the profile goes to {cap})" for name, v, cap in limits if v is not None and v < cap]
+    return ("drawn up to the adapter's declared " + ", ".join(capped)) if capped else ""

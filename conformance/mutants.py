@@ -30,6 +30,9 @@ class Bug:
     dtypes: tuple = ("float64", "float32")
 
 
+#: the sizes of the size-dependent mutants: a chunked scan, a tiled matmul, a batch-blocked kernel
+CHUNK, TILE, BLOCK = 64, 32, 16
+
 BUGS = (
     Bug("gates-rz", BugClass.GATE_ORDER, "PyTorch's r,z,n blocks read as z,r,n"),
     Bug("gates-nzr", BugClass.GATE_ORDER, "gate blocks read in a rotated order n,z,r"),
@@ -58,6 +61,12 @@ BUGS = (
     Bug("tanh-float16", BugClass.PRECISION, "a low-accuracy tanh (evaluated in float16)"),
     Bug("bias-off", BugClass.WEIGHTS, "one recurrent bias off by 0.1%"),
     Bug("weight-off", BugClass.WEIGHTS, "one recurrent weight off by 0.1%"),
+    # bugs that show only above a size: they pass every small case
+    Bug("chunk-state-lost", BugClass.STATE_CARRY, f"a scan in chunks of {CHUNK} steps restarting each chunk from h0"),
+    Bug("remainder-tile-dropped", BugClass.TILING,
+        f"a recurrent matmul tiled {TILE} units wide that drops the remainder tile"),
+    Bug("batch-block-state", BugClass.BATCHING,
+        f"a kernel in batch blocks of {BLOCK} rows whose later blocks step from the first block's state"),
     Bug("bfloat16-hard-sigmoid", BugClass.ACTIVATIONS, "a bfloat16 kernel with Keras 2's hard_sigmoid on the gates",
         dtypes=("bfloat16",)),
     Bug("float16-bUn-folded", BugClass.BIAS_PLACEMENT, "a float16 kernel adding b_Un outside the reset",
@@ -106,6 +115,9 @@ class MutantGRU:
             g = lambda a: np.tanh(a.astype(np.float16)).astype(a.dtype)  # noqa: E731
         # U.T is (H, 3H) with gate block k equal to U_k.T; the bug uses U_k itself in each block
         Ut = np.concatenate(np.split(U, 3), axis=1) if b == "U-transposed" else U.T
+        if b == "remainder-tile-dropped" and H > TILE:  # only whole tiles of h's units are summed
+            Ut = Ut.copy()
+            Ut[H // TILE * TILE:] = 0
         blocks = _BLOCKS.get(b, [0, 1, 2])
         sl = [slice(k * H, (k + 1) * H) for k in blocks]
         gi = x @ W.T + (0 if b == "bW-dropped" else bW)
@@ -143,7 +155,12 @@ class MutantGRU:
         for k in range(T):
             t = T - 1 - k if reverse else k
             active = (t < lengths)[:, None]
+            if b == "chunk-state-lost" and ((t % CHUNK == 0 and 0 < t) if not reverse else
+                                            ((t + 1) % CHUNK == 0 and t + 1 < T)):
+                h = np.where(active, h0, h)  # a new chunk starts from the initial state again
             prev = np.zeros_like(h) if b == "state-not-carried" else h
+            if b == "batch-block-state":
+                prev = h[np.arange(B) % BLOCK]
             new = self._step(x[t], prev, W, U, bW, bU, reset_after, H)
             if b == "outputs-shifted":
                 y[t] = np.where(active, h, 0)

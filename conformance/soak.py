@@ -90,10 +90,11 @@ def _case_bytes(path: str) -> str:
 
 
 def run_shard(adapters: list, seeds: range, shard: tuple, profile, *, unavailable: dict | None = None,
-              on_check=None, timeout: float | None = None) -> dict:
+              on_check=None, timeout: float | None = None, features: list | None = None) -> dict:
     """The result document of one shard: every check's counts, and every failure with its minimal case.
 
-    ``adapters``: (ref, adapter) pairs, the ref being what replays it (a built-in name or MODULE:ATTR).
+    ``adapters``: (ref, adapter) pairs, the ref being what replays it (a built-in name or MODULE:ATTR);
+    ``features``: only these checks (default: every supported one), e.g. a soak of the size checks.
     """
     from hypothesis import __version__ as hypothesis_version
 
@@ -108,7 +109,7 @@ def run_shard(adapters: list, seeds: range, shard: tuple, profile, *, unavailabl
         for ref, adapter in adapters:
             caps = adapter.capabilities()
             for s in shard_seeds(seeds, i, n):
-                for feature in supported_features(caps):
+                for feature in (f for f in supported_features(caps) if features is None or f in features):
                     r = check_feature(adapter, feature, p, capabilities=caps, seed=s, ref=ref, case_dir=tmp, **kw)
                     checks.append(dict(adapter=ref, seed=s, feature=feature, status=str(r.status),
                                        examples=r.examples, max_ratio=r.max_ratio if r.status == "pass" else None))
@@ -122,6 +123,7 @@ def run_shard(adapters: list, seeds: range, shard: tuple, profile, *, unavailabl
     return dict(tool="gru-conformance", kind="soak-shard", format=FORMAT, version=__version__,
                 hypothesis=hypothesis_version, profile=p.name, seeds=[seeds.start, seeds.stop], shard=[i, n],
                 adapters=[ref for ref, _ in adapters], unavailable=dict(unavailable or {}),
+                features=None if features is None else list(features),
                 checks=checks, failures=failures)
 
 
@@ -139,7 +141,7 @@ def read_shard(path) -> dict:
 # -- merge --
 
 #: what every shard of one campaign must share
-CAMPAIGN = ("profile", "seeds", "adapters", "version", "hypothesis")
+CAMPAIGN = ("profile", "seeds", "adapters", "features", "version", "hypothesis")
 
 
 def merge(docs: list, names: list | None = None) -> dict:
@@ -151,8 +153,9 @@ def merge(docs: list, names: list | None = None) -> dict:
     first = docs[0]
     for doc, name in zip(docs, names, strict=True):
         for k in CAMPAIGN:
-            if doc[k] != first[k]:
-                raise ValueError(f"{name} is from another campaign: {k} {doc[k]!r}, but {names[0]} has {first[k]!r}")
+            if doc.get(k) != first.get(k):
+                raise ValueError(f"{name} is from another campaign: {k} {doc.get(k)!r}, "
+                                 f"but {names[0]} has {first.get(k)!r}")
     n = first["shard"][1]
     seen = [doc["shard"] for doc in docs]
     if any(s[1] != n for s in seen):

@@ -25,6 +25,7 @@ from .canonical import oracle
 from .case import SIGMOID, TANH, Activation, GRUCase, GRUSpec
 from .contract import Capabilities
 from .profiles import Profile, get_profile
+from .sizes import boundary_sizes, capped
 from .values import case_values
 
 #: exactly representable alpha/beta values, in every dtype.
@@ -62,6 +63,7 @@ def gru_cases(
     zero_lengths: bool | None = None,
     activations: bool | str | None = None,
     clip: bool | None = None,
+    size: str | None = None,
 ) -> GRUCase:
     """A GRUCase inside ``caps``; each keyword forces one feature on (True) or off (False).
 
@@ -69,6 +71,8 @@ def gru_cases(
     it is a corner of the spec that an implementation declares, not a kind of ragged batch.
     ``activations="per_direction"`` forces a different (f, g) per direction (with ``direction=
     "bidirectional"``); unforced, a bidirectional case gets them one time in four where declared.
+    ``size="large"`` draws I, H and B from conformance.sizes up to the profile's large caps,
+    ``size="long"`` draws T from them up to long_T; the other sizes are drawn as usual.
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     dtype = dtype or draw(st.sampled_from(caps.dtypes))
@@ -88,10 +92,18 @@ def gru_cases(
     use_clip = _flag(draw, clip, caps.clip, one_in=4)
     saturating = _flag(draw, None, True, one_in=8)
 
-    T = draw(st.integers(2 if ragged else 1, max(2, p.max_T) if ragged else p.max_T))
-    B = draw(st.integers(1, min(p.max_B, caps.max_batch or p.max_B)))
-    I = draw(st.integers(1, p.max_size))  # noqa: E741 - the canonical name
-    H = draw(st.integers(1, p.max_size))
+    low_T = 2 if ragged else 1
+    if size == "long":
+        T = _sized(draw, boundary_sizes(max(low_T, capped(p.long_T, caps.max_T)), low_T))
+    else:
+        T = draw(st.integers(low_T, max(low_T, capped(p.max_T, caps.max_T))))
+    if size == "large":
+        B = _sized(draw, boundary_sizes(capped(p.large_B, caps.max_batch)))
+        I, H = (_sized(draw, boundary_sizes(capped(p.large_size, caps.max_size))) for _ in "IH")  # noqa: E741
+    else:
+        B = draw(st.integers(1, capped(p.max_B, caps.max_batch)))
+        I = draw(st.integers(1, capped(p.max_size, caps.max_size)))  # noqa: E741 - the canonical name
+        H = draw(st.integers(1, capped(p.max_size, caps.max_size)))
 
     acts = (SIGMOID, TANH)
     names = tuple(sorted(set(caps.activations) | {"Sigmoid", "Tanh"}))
@@ -124,9 +136,22 @@ def gru_cases(
     for label in (f"dtype={dtype}", direction, f"layers={layers}", f"reset_after={reset_after}",
                   f"bias={bias_structure}", f"h0={use_h0}", f"ragged={ragged}", f"zero_length={bool(zero_lengths)}",
                   f"custom_activations={custom}", f"per_direction={per_dir}",
-                  f"clip={use_clip}", f"saturating={saturating}", f"T={T}", f"B={B}"):
+                  f"clip={use_clip}", f"saturating={saturating}", f"T={T}", f"B={B}", f"I={I}", f"H={H}"):
         event(label)
     return case
+
+
+def _sized(draw, sizes: tuple) -> int:
+    """One of ``sizes`` (ascending): the largest one time in three, else any; shrinks toward the smallest.
+
+    A handful of examples must reach the cap, where the boundaries of every tile, block and chunk
+    below it lie; uniform draws over the list would spend most of them on the small end. One integer
+    choice covers both: indices past the list mean the cap, so that the shrinker, lowering it, walks
+    down through the sizes to the smallest that still fails (a flag and a size drawn apart would not
+    shrink: dropping the flag alone lands on an arbitrary size).
+    """
+    n = len(sizes)
+    return sizes[min(draw(st.integers(0, n + n // 2 - 1)), n - 1)]
 
 
 #: unbounded activations (Relu, Affine, ...) can make the state grow geometrically; a case

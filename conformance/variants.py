@@ -240,6 +240,57 @@ def _empty_hn_zeroed(case):
     return GRUResult(r.y, h_n)
 
 
+# -- bugs that show only above a size: kernels tile the matmuls, block the batch, chunk the scan --
+CHUNKS = (16, 32, 64, 128, 256, 512)
+TILES = (8, 16, 32, 64, 128)
+BLOCKS = (8, 16, 32)
+
+
+def _chunk_restart(C):
+    def run(case):
+        return oracle(case, restart_every=C) if case.T > C else None
+    return run
+
+
+def _kept(n: int, tile: int) -> int:
+    """How many of n inputs a matmul that drops its remainder tile uses."""
+    return n // tile * tile if n > tile and n % tile else n
+
+
+def _remainder_dropped(tile, k):
+    """Matrix k (0: W, over x's units; 1: U, over h's units) without the columns of its remainder tile.
+    Where a larger tile drops the same columns, that one names the bug and this one returns None."""
+    def run(case):
+        params = _params(case)
+        widths = [p[k].shape[2] for p in params]
+        kept = [_kept(n, tile) for n in widths]
+        if kept == widths or any([_kept(n, t) for n in widths] == kept for t in TILES if t > tile):
+            return None
+        for p, n in zip(params, kept, strict=True):
+            p[k][:, :, n:] = 0.0
+        return oracle(case, params=params)
+    return run
+
+
+def _batch_block(blk):
+    def run(case):
+        return oracle(case, state_rows=np.arange(case.B) % blk) if case.B > blk else None
+    return run
+
+
+SIZE_VARIANTS: tuple = (
+    *(Variant(f"chunk-{C}-state-lost", BugClass.STATE_CARRY,
+              f"the state restarting from h0 at every {C}-step chunk boundary (a chunked scan losing the carry)",
+              _chunk_restart(C)) for C in CHUNKS),
+    *(Variant(f"{'WU'[k]}-remainder-tile-{t}", BugClass.TILING,
+              f"the remainder tile of the {('input', 'recurrent')[k]} matmul dropped ({('x', 'h')[k]}'s units past "
+              f"the last full {t}-wide tile left out)", _remainder_dropped(t, k)) for k in (1, 0) for t in TILES),
+    *(Variant(f"batch-block-{b}-state", BugClass.BATCHING,
+              f"each batch row from {b} on stepping from the state of row b mod {b} (a batch-blocked kernel "
+              f"reading the first block's state)", _batch_block(b)) for b in BLOCKS),
+)
+
+
 def _perm_name(perm):
     return "".join(GATES[i] for i in perm)
 
@@ -288,4 +339,5 @@ VARIANTS: tuple = (
             "h_n zero for an empty sequence (length 0) instead of its h0", _empty_hn_zeroed),
     Variant("hard-sigmoid", BugClass.ACTIVATIONS, "a hard sigmoid (0.2x + 0.5, clipped) in place of the sigmoid",
             _hard_sigmoid),
+    *SIZE_VARIANTS,
 )

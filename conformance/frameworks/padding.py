@@ -1,7 +1,7 @@
 """Exact size padding, so that many cases share one built, compiled or exported model.
 
 A case with input size I and hidden size H runs in Keras layers of sizes S_I >= I and S_H >= H
-(``padded_size``: 8, 16, 32, ...), with zero weights and biases for the padded units, zero input
+(``padded_size``: 8 or 16), with zero weights and biases for the padded units, zero input
 columns and a zero initial state there. A padded unit then stays exactly 0 at every step (its
 gates see 0, so n = tanh(0) = 0 and h' = z*0 + (1-z)*0 = 0) and never reaches a real unit (its
 kernel rows are 0), so a real unit's pre-activation gains only exact zero terms. What padding
@@ -15,6 +15,10 @@ D blocks of S_H units, the real ones first in each block.
 The ONNX exporters pad I and H to one square size S (``square_size``) with canonical weights
 (``pad_weights``), since an export costs seconds; the Keras adapters pad in Keras's layout
 (``pad_layers``). No framework import: NumPy only.
+
+Only small sizes are padded (up to CEILING): above it a size runs as drawn. The size checks
+("large", "long") draw few cases, each at the tile and chunk boundaries (2^k + 1, ...) that a
+padded run would never reach, so there a build per size is both affordable and the point.
 """
 
 from __future__ import annotations
@@ -25,14 +29,18 @@ from ..case import GRUSpec
 
 #: the smallest padded size; every ci-profile case (sizes <= 5) fits in it
 FLOOR = 8
+#: the largest padded size: larger sizes (the size checks') run as drawn
+CEILING = 16
 #: what an adapter running in padded sizes declares (Capabilities.size_padding)
-KERAS_PADDING = "I and H padded to the next power of two >= 8 (Keras layers shared per padded structure)"
-SQUARE_PADDING = "I and H padded to one size, the next power of two >= 8 (one export per padded structure)"
+KERAS_PADDING = "I and H up to 16 padded to 8 or 16 (Keras layers shared per padded structure); larger run as drawn"
+SQUARE_PADDING = "I and H padded to one size, 8 or 16 when both are <= 16 (one export per padded structure), " \
+                 "else the larger of the two"
 
 
 def padded_size(n: int, floor: int = FLOOR) -> int:
-    """The next power of two >= max(floor, n)."""
-    return 1 << (max(floor, int(n)) - 1).bit_length()
+    """The next power of two >= max(floor, n), for n <= CEILING; n itself above it."""
+    n = int(n)
+    return n if n > CEILING else 1 << (max(floor, n) - 1).bit_length()
 
 
 def real_units(H: int, S_H: int, D: int) -> np.ndarray:

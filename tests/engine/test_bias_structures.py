@@ -20,7 +20,7 @@ from conformance.testing import assert_declares, assert_feature
 from conformance.values import case_values
 
 EXAMPLE = f"{Path(__file__).resolve().parents[2] / 'examples' / 'no_recurrent_bias_gru.py'}:NoRecurrentBiasGRU"
-SUPPORTED = ["float64", "float32", "reset_after", "initial_state", "lengths", "zero_length"]
+SUPPORTED = ["float64", "float32", "reset_after", "initial_state", "lengths", "zero_length", "large", "long"]
 
 
 def caps(*structures):

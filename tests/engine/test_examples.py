@@ -23,9 +23,10 @@ FIXED = f"{EXAMPLES / 'seed_numpy_gru_fixed.py'}:FixedSeedGRUAdapter"
 MINIMAL = f"{EXAMPLES / 'minimal_numpy_gru.py'}:MinimalGRU"
 N = len(FEATURES)
 
-SEED_SUPPORTED = ["float64", "reset_before", "no_bias"]
+SEED_SUPPORTED = ["float64", "reset_before", "no_bias", "large", "long"]
 FIXED_SUPPORTED = SEED_SUPPORTED + ["initial_state"]
-MINIMAL_SUPPORTED = ["float64", "float32", "reset_after", "reset_before", "no_bias", "initial_state", "lengths"]
+MINIMAL_SUPPORTED = ["float64", "float32", "reset_after", "reset_before", "no_bias", "initial_state", "lengths",
+                     "large", "long"]
 
 
 def check(ref, tmp_path, capsys):

@@ -3,7 +3,15 @@
 import pytest
 
 from conformance.checks import check_feature, supported_features
-from conformance.mutants import BUGS, MutantGRU
+from conformance.features import BY_NAME as FEATURES
+from conformance.mutants import BLOCK, BUGS, CHUNK, TILE, MutantGRU
+
+#: the mutants that show only above a size: the check that kills them, and the size it shrinks to
+SIZE_BUGS = {
+    "chunk-state-lost": ("long", lambda c: c.T == CHUNK + 1),
+    "remainder-tile-dropped": ("large", lambda c: c.spec.hidden_size == TILE + 1),
+    "batch-block-state": ("large", lambda c: c.B == BLOCK + 1),
+}
 
 
 def first_kill(adapter):
@@ -21,6 +29,13 @@ def test_mutant_is_killed_and_named(bug):
     assert result.verdict.fault is None, result.report()
     assert bug.bug_class in result.bug_classes, result.report()
     assert result.replay and result.case_file
+    killer = FEATURES[result.feature]
+    if bug.name in SIZE_BUGS:  # every small check passed first; the size check shrinks to the boundary
+        feature, minimal = SIZE_BUGS[bug.name]
+        assert result.feature == feature, result.report()
+        assert minimal(result.verdict.case), result.verdict.case.describe()
+    else:
+        assert not killer.size, f"{bug.name} survived every small check"
 
 
 def test_catalogue_covers_every_known_trap_class():

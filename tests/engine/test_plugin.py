@@ -32,7 +32,7 @@ def declaring(pytester, declared: str):
 
 def test_every_feature_is_one_item_supported_ones_pass_the_rest_skip(pytester):
     result = run(pytester, "--gru-adapter", MINIMAL, "-rs")
-    result.assert_outcomes(passed=7, skipped=N - 7)
+    result.assert_outcomes(passed=9, skipped=N - 9)
     result.stdout.fnmatch_lines(["*not supported: forward direction only, to stay short*"])
 
 
@@ -45,7 +45,7 @@ def test_ids_name_the_adapter_and_feature_so_k_selects(pytester):
 
 def test_junitxml_names_each_check(pytester):
     xml = pytester.path / "junit.xml"
-    run(pytester, "--gru-adapter", MINIMAL, f"--junitxml={xml}").assert_outcomes(passed=7, skipped=N - 7)
+    run(pytester, "--gru-adapter", MINIMAL, f"--junitxml={xml}").assert_outcomes(passed=9, skipped=N - 9)
     cases = ElementTree.parse(xml).getroot().iter("testcase")
     names = {c.get("name"): c for c in cases}
     assert set(names) == {f"gru[minimal-numpy-gru-{f.name}]" for f in FEATURES}
@@ -56,7 +56,7 @@ def test_junitxml_names_each_check(pytester):
 
 def test_a_failing_check_fails_with_the_report(pytester):
     result = run(pytester, "--gru-adapter", f"{EXAMPLES / 'seed_numpy_gru.py'}:SeedGRUAdapter")
-    result.assert_outcomes(failed=3, skipped=N - 3)
+    result.assert_outcomes(failed=5, skipped=N - 5)
     result.stdout.fnmatch_lines(["*[[]state carry[]] matches the reference*", "*replay: gru-conformance replay*"])
 
 
@@ -67,17 +67,17 @@ def test_declared_expected_failure_is_a_strict_xfail(pytester):
 
         class Declared(SeedGRUAdapter):
             expected_failed_checks = {f: "forward() restarts from zeros at every step (upstream bug)"
-                                      for f in ("float64", "reset_before", "no_bias")}
+                                      for f in ("float64", "reset_before", "no_bias", "large", "long")}
     """)
     result = run(pytester, "--gru-adapter", "declared_seed.py:Declared", "-rx")
-    result.assert_outcomes(xfailed=3, skipped=N - 3)
+    result.assert_outcomes(xfailed=5, skipped=N - 5)
     result.stdout.fnmatch_lines(["*forward() restarts from zeros at every step (upstream bug)*"])
 
 
 def test_an_expected_failure_that_passes_fails_the_run(pytester):
     ref = declaring(pytester, '{"float64": "thought to be broken"}')
     result = run(pytester, "--gru-adapter", ref)
-    result.assert_outcomes(passed=6, failed=1, skipped=N - 7)
+    result.assert_outcomes(passed=8, failed=1, skipped=N - 9)
     result.stdout.fnmatch_lines(["*XPASS(strict)*thought to be broken*"])
 
 
@@ -92,7 +92,7 @@ def test_an_expected_failure_needs_a_reason(pytester, reason):
 def test_an_expected_failure_matching_no_check_warns(pytester):
     ref = declaring(pytester, '{"float46": "a typo"}')
     result = run(pytester, "--gru-adapter", ref)
-    result.assert_outcomes(passed=7, skipped=N - 7, warnings=1)
+    result.assert_outcomes(passed=9, skipped=N - 9, warnings=1)
     result.stdout.fnmatch_lines(["*expected failure 'float46' matches no check*"])
 
 

@@ -123,3 +123,21 @@ def test_plot_series_are_error_over_tolerance_with_ended_steps_left_out():
     ended = np.arange(case.T) >= case.lengths.max()
     assert np.isnan(ratio[ended]).all() and not np.isnan(ratio[~ended]).any()
     assert (ratio[:2] < 1).all() and (ratio[2:][~ended[2:]] > 1).all()
+
+
+
+def test_the_costliest_task_starts_first_and_a_worker_switches_environment_only_where_it_must():
+    from conformance.report.workers import COST, Task, next_task
+
+    tf, jax = {"KERAS_BACKEND": "tensorflow"}, {"KERAS_BACKEND": "jax"}
+    big, gru_jax, small, cell_jax = [Task(n, env=e) for n, e in (
+        ("litert[keras.GRU]", tf), ("keras.GRU[jax]", jax), ("onnx.export[torchscript]", tf),
+        ("keras.GRUCell[jax]", jax))]
+    assert next_task([big, gru_jax, small, cell_jax], None, [tf]) is big  # the costliest, in a new worker
+    assert next_task([gru_jax, small, cell_jax], tf, [tf]) is gru_jax  # ... even in another environment
+    assert next_task([cell_jax, small], tf, [tf]) is small  # nearly as costly, and in the worker's own
+    # jax's last task is left to the busy jax worker, which takes it before anything else
+    assert next_task([big, small, cell_jax], tf, [jax]) is big
+    assert next_task([cell_jax, small], jax, [tf]) is cell_jax
+    # every built-in has a measured cost: an unlisted one would start last, however slow
+    assert set(COST) == set(BUILTINS)

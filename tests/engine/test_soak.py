@@ -11,6 +11,7 @@ import pytest
 from conformance import Capabilities, GRUResult, ReferenceAdapter
 from conformance.casefile import load_case
 from conformance.cli import main
+from conformance.profiles import get_profile
 from conformance.soak import merge, parse_seeds, parse_shard, run_shard, shard_seeds, soak, totals
 
 
@@ -56,7 +57,7 @@ class Float32Oracle:
 
 def test_reference_adapter_never_fails():
     r = soak(ReferenceAdapter(), range(2))
-    assert r.failures == [] and r.checks == 2 * 13 and r.max_ratio == 0
+    assert r.failures == [] and r.checks == 2 * 15 and r.max_ratio == 0
 
 
 def test_an_honest_float32_gru_never_fails():
@@ -105,7 +106,7 @@ def test_merged_shards_equal_one_unsharded_run():
     merged = merge(shards)
     assert merged["checks"] == sorted(whole["checks"], key=lambda c: (c["adapter"], c["seed"], c["feature"]))
     assert totals(merged) == totals(whole)
-    assert totals(merged)[SEED]["failures"] == 3 * 3 and totals(merged)["reference"]["checks"] == 3 * 13
+    assert totals(merged)[SEED]["failures"] == 3 * 5 and totals(merged)["reference"]["checks"] == 3 * 15
     in_order = sorted(whole["failures"], key=lambda f: (f["seed"], f["feature"]))
     assert [f["case"] for f in merged["failures"]] == [f["case"] for f in in_order]
 
@@ -128,7 +129,7 @@ def test_soak_and_merge_commands_replay_every_failure(tmp_path, capsys):
     out_dir = tmp_path / "merged"
     assert main(["merge", *map(str, files), "--out", str(out_dir)]) == 1
     doc = json.loads((out_dir / "merged.json").read_text())
-    assert doc["shards"] == 2 and len(doc["failures"]) == 2 * 3
+    assert doc["shards"] == 2 and len(doc["failures"]) == 2 * 5
     md = (out_dir / "report.md").read_text()
     for f in doc["failures"]:
         assert f["replay"] == f"gru-conformance replay {SEED} {f['case_file']}" and f["replay"] in md
@@ -138,3 +139,13 @@ def test_soak_and_merge_commands_replay_every_failure(tmp_path, capsys):
     assert "state carry" in capsys.readouterr().out
     assert main(["merge", str(files[0]), "--out", str(tmp_path / "m2")]) == 2
     assert "missing 2/2" in capsys.readouterr().err
+
+
+def test_a_soak_of_the_size_checks_runs_only_those(tmp_path):
+    out = tmp_path / "sizes.json"
+    assert main(["soak", "reference", "--seeds", "2", "--feature", "large", "long", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["features"] == ["large", "long"]
+    assert sorted((c["seed"], c["feature"]) for c in doc["checks"]) == [(0, "large"), (0, "long"), (1, "large"),
+                                                                       (1, "long")]
+    assert all(c["status"] == "pass" and c["examples"] >= get_profile("ci").size_examples for c in doc["checks"])

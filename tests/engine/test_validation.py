@@ -262,10 +262,11 @@ def test_capability_max_layers(value):
         Capabilities(max_layers=value)
 
 
-@pytest.mark.parametrize("value", [0, -1, 2.0])
-def test_capability_max_batch(value):
-    with raises(rf"^capabilities.max_batch: expected None or a positive integer, got {re.escape(repr(value))}$"):
-        Capabilities(max_batch=value)
+@pytest.mark.parametrize("field", ["max_batch", "max_size", "max_T"])
+@pytest.mark.parametrize("value", [0, -1, 2.0, True])
+def test_capability_max_batch_size_and_steps(field, value):
+    with raises(rf"^capabilities.{field}: expected None or a positive integer, got {re.escape(repr(value))}$"):
+        Capabilities(**{field: value})
 
 
 def test_capability_padding():
@@ -287,3 +288,5 @@ def test_admits_names_the_first_missing_feature():
     assert Capabilities(dtypes=("float32",)).admits(c) is None
     assert Capabilities(dtypes=("float32",)).admits(case(lengths=[4, 2], dtype="float32")) == \
         "per-sequence lengths is not supported"
+    assert Capabilities(dtypes=("float32",), max_size=N_IN - 1).admits(c).startswith(f"input_size {N_IN}")
+    assert Capabilities(dtypes=("float32",), max_T=T - 1).admits(c) == f"a sequence of {T} steps is not supported"

@@ -14,9 +14,11 @@ from keras import ops
 
 from .upstream import BACKEND, ZERO_INIT
 
+#: from this many steps a layer runs compiled at its first call (where the schedule compiles at all):
+#: an eager step costs milliseconds, a trace a fixed ~0.1-0.5 s
+LONG = 32
 
-#: reset_after=False Keras has one bias per gate: bW + bU is rounded once to the case dtype,
-#: as any implementation adding the two biases in that dtype does (see conformance.frameworks.keras.convert).
+
 class _Layer:
     """One built Keras layer (GRU, go_backwards GRU or Bidirectional GRU) of one padded structure.
 
@@ -31,6 +33,8 @@ class _Layer:
     """
 
     def __init__(self, key: tuple, compile_after: int | None, optimized: bool):
+        """``compile_after`` does not wait for a sequence of LONG steps or more: its eager call costs
+        more than a trace (TensorFlow: ~7 s eager at T=300, two bidirectional layers)."""
         S_in, S_H, direction, reset_after, bias, dtype = key
         self.S_in, self.S_H, self.dtype, self.reverse = S_in, S_H, dtype, direction == "reverse"
         self.D = 2 if direction == "bidirectional" else 1
@@ -51,7 +55,7 @@ class _Layer:
         """arrays: the weight list; x (B, T, S_in); h0: D arrays (B, S_H) or None; mask (B, T) or None."""
         way = (h0 is not None, mask is not None)
         use = (way, x.shape if BACKEND == "jax" else None)
-        compiled = self.compile_after is not None and self.uses[use] >= self.compile_after
+        compiled = self.compile_after is not None and (self.uses[use] >= self.compile_after or x.shape[1] >= LONG)
         self.uses[use] += 1
         if compiled and BACKEND == "jax":  # jax.jit is stateless: the weights are arguments
             if way not in self._compiled:

@@ -15,8 +15,11 @@ with every Keras weight set to a distinct code (1 + k 2^-22, exact in float32,
 conformance.frameworks.onnx.wiring.codes); the float32 words of the .tflite flatbuffer that hold
 codes are found (the weights live in the WHILE body's buffers, out of get_tensor's reach), and
 each example writes its Keras weights into those words and opens an Interpreter on the patched
-bytes (~1-3 ms). A weight the converter folded or duplicated is not a code any more, or is found
-twice: a missing one is an error, never a guess.
+bytes (~1-3 ms). A weight the converter folded is not a code any more: a missing one is an error,
+never a guess; one stored twice is written in both places. Only 4-byte-aligned words are read
+(flatbuffer buffers are aligned): read across two words, the bytes of codes 8127 and 8128 make up
+code 8127 again, and writing that false match corrupted two real weights of every model with
+8,128 weights or more (found by the "large" check; tests/frameworks/litert).
 
 Shapes: the converter needs a static batch ("'tf.TensorListReserve' op requires element_shape
 to be static during TF Lite transformation pass"), so B is padded with zero rows (mask True) to
@@ -42,8 +45,9 @@ from ..padding import pad_last, pad_weights, padded_spec, square_size, unpad_y
 
 CODE_STEP = 2.0**-22
 B_POOL = 4  # the static batch; a larger batch uses the next multiple of it
-SIZE_PADDING = (f"I and H padded to one size, the next power of two >= 8, and B to a multiple of {B_POOL} "
-                "(zero rows; the converter needs a static batch): one conversion per padded structure")
+SIZE_PADDING = (f"I and H padded to one size (8 or 16 when both are <= 16, else the larger of the two), and B to a "
+                f"multiple of {B_POOL} (zero rows; the converter needs a static batch): one conversion per padded "
+                "structure")
 
 
 def _codes(n: int) -> np.ndarray:
@@ -51,19 +55,14 @@ def _codes(n: int) -> np.ndarray:
 
 
 def find_codes(blob: bytes, n: int) -> tuple:
-    """(byte offsets, weight indices) of every float32 word of ``blob`` holding one of n codes."""
-    offs, idx = [], []
+    """(byte offsets, weight indices) of every 4-byte-aligned float32 word of ``blob`` holding one of n codes."""
     raw = np.frombuffer(blob, np.uint8)
-    for shift in range(4):
-        m = (len(raw) - shift) // 4
-        with np.errstate(all="ignore"):
-            v = raw[shift:shift + 4 * m].view("<f4").astype(np.float64)
-            v[~np.isfinite(v)] = 0.0
-            k = np.rint((v - 1.0) / CODE_STEP).astype(np.int64) - 1
-        hit = (k >= 0) & (k < n) & (v == 1.0 + CODE_STEP * (k + 1))
-        offs.append(shift + 4 * np.nonzero(hit)[0])
-        idx.append(k[hit])
-    return np.concatenate(offs), np.concatenate(idx)
+    with np.errstate(all="ignore"):
+        v = raw[:len(raw) // 4 * 4].view("<f4").astype(np.float64)
+        v[~np.isfinite(v)] = 0.0
+        k = np.rint((v - 1.0) / CODE_STEP).astype(np.int64) - 1
+    hit = (k >= 0) & (k < n) & (v == 1.0 + CODE_STEP * (k + 1))
+    return 4 * np.nonzero(hit)[0], k[hit]
 
 
 @contextlib.contextmanager

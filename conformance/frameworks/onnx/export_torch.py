@@ -29,12 +29,19 @@ def _exception_summary(e: Exception) -> str:
     return " ".join(text.split())
 
 
+#: the longest sequence the dynamo export is drawn at (see TorchExportGRU)
+DYNAMO_MAX_T = 65
+
+
 class TorchExportGRU(ExportedGRU):
     """torch.nn.GRU -> torch.onnx.export -> onnxruntime, in float32.
 
     ``dynamo=True`` (the default exporter, "onnx.export[torch]"): torch.export specializes
     nn.GRU's sequence length (its decomposition unrolls time), so T is exported static and
-    is part of the structure; B is dynamic. No lengths: a PackedSequence does not export.
+    is part of the structure; B is dynamic. No lengths: a PackedSequence does not export. The
+    unrolled export grows with T (over 60 s, the per-example timeout, at T = 300 with two
+    bidirectional layers on a busy 2-core machine), so it declares ``max_T`` = DYNAMO_MAX_T. Marking
+    T dynamic (``Dim("T")``) is accepted but the output keeps the traced T: y is wrong at other T.
     ``dynamo=False`` (the TorchScript exporter, "onnx.export[torchscript]"): T and B are
     dynamic, and lengths export as a PackedSequence (pack_padded_sequence, enforce_sorted=False).
     """
@@ -163,7 +170,7 @@ class TorchExportGRU(ExportedGRU):
         return Capabilities(dtypes=(EXPORT_DTYPE,), directions=("forward", "bidirectional"), max_layers=2,
                             reset_after=(True,), bias=(True, False), initial_state=True, lengths=not lengths,
                             zero_lengths="zero_length" not in u, unsupported=u, size_padding=SQUARE_PADDING,
-                            gradients_reason=NO_BACKWARD)
+                            max_T=DYNAMO_MAX_T if self.dynamo else None, gradients_reason=NO_BACKWARD)
 
     @property
     def zero_length(self) -> str | None:

@@ -36,6 +36,10 @@ from .adapters import TORCH_DTYPES, cell_loop, load, running, to_numpy, unsuppor
 from .convert import cell_to_torch, gru_to_torch, torch_gru_kwargs
 
 DTYPES = ("float64", "float32")
+#: T is specialized and unrolled into the graph: a compile grows with T (over 60 s at 32 steps and two layers
+#: on a loaded machine, past the per-example timeout),
+#: so the "long" check draws up to this many steps here, and its result says so
+MAX_T = 17
 COST = "not compiled: each dtype is another compile per structure and T (10-50 s each, cold)"
 TORCH = f"torch {torch.__version__}"
 
@@ -112,7 +116,7 @@ class TorchCompileGRU(_Compiled):
     def capabilities(self) -> Capabilities:
         return Capabilities(
             dtypes=DTYPES, directions=("forward", "bidirectional"), max_layers=2, bias=(True, False),
-            size_padding=SQUARE_PADDING,
+            size_padding=SQUARE_PADDING, max_T=MAX_T,
             unsupported={**unsupported("torch.nn.GRU"), "reverse": "torch.nn.GRU has no reverse-only direction",
                          "float16": COST, "bfloat16": COST,
                          "lengths": "not compiled: a PackedSequence's batch sizes are one more specialized "
@@ -149,7 +153,7 @@ class TorchCompileGRUCellLoop(_Compiled):
     def capabilities(self) -> Capabilities:
         forward_only = "a GRUCell loop, stepped forward only"
         return Capabilities(
-            dtypes=DTYPES, bias=(True, False), lengths=True, size_padding=SQUARE_PADDING,
+            dtypes=DTYPES, bias=(True, False), lengths=True, size_padding=SQUARE_PADDING, max_T=MAX_T,
             unsupported={**unsupported("torch.nn.GRUCell"), "reverse": forward_only, "bidirectional": forward_only,
                          "stacked": "a single GRUCell", "float16": COST, "bfloat16": COST},
             gradients_reason=COMPILED_FORWARD)

@@ -29,7 +29,7 @@ SMALL = Profile("keras-pad", max_examples=12, max_T=5, max_B=3, max_size=5, max_
 
 
 def test_padded_sizes_are_a_short_ladder():
-    assert [padded_size(n) for n in (1, 5, 8, 9, 16, 17)] == [8, 8, 8, 16, 16, 32]
+    assert [padded_size(n) for n in (1, 5, 8, 9, 16, 17, 33, 257)] == [8, 8, 8, 16, 16, 17, 33, 257]
     assert padded_size(3, floor=4) == 4
     assert real_units(3, 8, 2).tolist() == [0, 1, 2, 8, 9, 10]
 

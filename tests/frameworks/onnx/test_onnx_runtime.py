@@ -19,7 +19,7 @@ ORT_LAYOUT1 = OnnxRuntimeGRU(layout=1)
 ALL = [f.name for f in FEATURES]
 #: a capabilities regression (something newly refused or newly ignored) fails here
 SUPPORTED = ["float32", "float16", "reset_after", "reset_before", "no_bias", "reverse", "bidirectional", "stacked",
-             "initial_state", "lengths", "activations", "per_direction_activations", "clip"]
+             "initial_state", "lengths", "activations", "per_direction_activations", "clip", "large", "long"]
 #: supported by the runtime, but with a Y_h that the canonical GRU does not give (probed by conformance.corners)
 MEASURED = ["zero_length"]
 

@@ -9,7 +9,7 @@ from conformance.checks import check_feature
 from conformance.features import FEATURES
 from examples.seed_torch_wrappers import SeedGRU, SeedGRUcell
 
-SUPPORTED = ["float64", "float32", "reset_after"]
+SUPPORTED = ["float64", "float32", "reset_after", "large", "long"]
 UNSUPPORTED = [f.name for f in FEATURES if f.name not in SUPPORTED]
 
 
