@@ -82,8 +82,10 @@ float64 2.0 (torch.nn.GRUCell: error / e up to 0.89, where a dot product of larg
 cancels to a small pre-activation and its sum errs at the tail of the sqrt(n) estimate);
 float32 6.0 (onnxruntime, whose MLAS activations err by up to 9 float32 ulps, in absolute
 terms: tanh near +-1, and a sigmoid candidate (g = Sigmoid) near 0, where the model allows
-C_ACT; 0.75 of the tolerance at 3.6 over 10,000 cases); float16 and bfloat16 1.4 (torch and
-onnx.reference: error / e up to 0.50 away from the bound over 2,000 cases each). An implementation that
+C_ACT; 0.75 of the tolerance at 3.6 over 10,000 cases); bfloat16 1.4 (torch and onnx.reference:
+error / e up to 0.50 away from the bound over 2,000 cases each); float16 1.5 (1.4 at small sizes
+too, but onnxruntime's float16 GRU reached 0.526 of it once in 500 large cases, I = 33, H = 127,
+three bidirectional layers with ThresholdedRelu and a steep HardSigmoid; p99 0.126). An implementation that
 rounds every operation to the dtype (tests/engine/test_tolerance.py) uses up to 0.23 of the
 tolerance; one that accumulates 512-term dot products in bfloat16 exceeds it (1.5-2.1).
 
@@ -104,7 +106,7 @@ from ..case import GRUCase, GRUResult
 from ..dtypes import EPS
 
 #: calibrated per dtype (benchmarks/bench_calibration.py): max observed error / tol <= 0.5 (see above).
-SAFETY = {"float64": 2.0, "float32": 6.0, "float16": 1.4, "bfloat16": 1.4}
+SAFETY = {"float64": 2.0, "float32": 6.0, "float16": 1.5, "bfloat16": 1.4}
 #: roundings of an activation's result (exp, add, divide of a sigmoid, rounded to the dtype),
 #: counted in the ulp of max(|f(a)|, ACT_FLOOR).
 C_ACT = 3.0
