@@ -19,7 +19,7 @@ import numpy as np
 
 from .case import GRUCase, GRUResult
 from .contract import Capabilities
-from .dtypes import EPS, accepted_result_dtypes
+from .dtypes import EPS, MAX, accepted_result_dtypes
 from .execute import DEFAULT_TIMEOUT, Fault, _private_copy, call_with_timeout
 from .gradients import Gradients, array_of, compared_names, cotangents, expected_shapes, reference_vjp
 from .tolerance import gradient_tolerance
@@ -291,10 +291,21 @@ def verify_backward(adapter, case: GRUCase, *, capabilities: Capabilities | None
     names = compared_names(case, gradient_kinds(caps, case))
     actual, fault = run_vjp_safely(adapter, case, y_bar, hn_bar, names, timeout)
     v = BackwardVerdict(case, y_bar, hn_bar, names, fault=fault, actual=actual)
-    if fault:
+    if fault and fault.kind != "non-finite":
         return v
     v.expected = reference_vjp(case, y_bar, hn_bar)
     forward = GRUResult(*v.expected.forward)  # the reference VJP's own forward: oracle(case), not run twice
     v.tols = gradient_tolerance(case, v.expected, y_bar, hn_bar, names, forward)
+    if fault:  # an inf or NaN is a fault, unless the dtype cannot hold the gradient or its trajectory
+        if v.ill_conditioned or _overflows(case.dtype, v.expected, names):
+            v.fault, v.tols = None, {k: np.inf for k in v.tols}  # not compared, as ill-conditioned
+        else:
+            v.tols = {}
+        return v
     v.comparison = compare_gradients(case, v.expected, actual, v.tols, names)
     return v
+
+
+def _overflows(dtype: str, expected: Gradients, names) -> bool:
+    """Whether a reference gradient leaves the dtype's range (an implementation's inf is its rounding)."""
+    return any(np.max(np.abs(array_of(expected, n, i)), initial=0.0) > MAX[dtype] for n, i in names)

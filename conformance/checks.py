@@ -193,7 +193,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     backward_examples = p.size_backward_examples if feat.size else p.max_backward_examples
 
     @settings(max_examples=examples, derandomize=p.derandomize and seed is None, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck), print_blob=False,
+              suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=False,
               phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
     @given(gru_cases(caps, p, **feat.constraints))
     def search(case):
