@@ -56,6 +56,11 @@ def lengths_reason(precision: str | None) -> str:
         return f"{runtime.version()} convert_model of nn.GRU on a PackedSequence: {' '.join(str(e).split())[:600]}"
 
 
+#: the wiring's bias codes (wiring.py) stay below 2 only while L*D*3H * (L*D*3H + 1) < 2^22, i.e. under
+#: 2,048 input biases: at H = 200, two bidirectional layers, 653 recurrent-bias codes read as folded pairs.
+#: Up to 3 bidirectional layers, H <= 100 keeps 1,800; indexing the codes per (layer, direction) would lift it.
+MAX_SIZE = 100
+
 class OpenVinoTorchGRU:
     """nn.GRU converted by openvino.convert_model once per structure; weights wired per example."""
 
@@ -141,6 +146,6 @@ class OpenVinoTorchGRU:
         if lengths:
             u["lengths"] = lengths
         return Capabilities(dtypes=("float32",), directions=("forward", "bidirectional"), max_layers=3,
-                            bias=(True, False), lengths=not lengths, size_padding=SQUARE_PADDING,
+                            bias=(True, False), lengths=not lengths, size_padding=SQUARE_PADDING, max_size=MAX_SIZE,
                             unsupported=u, gradients_reason="OpenVINO is an inference runtime: the converted model "
                                                             "has no backward")
