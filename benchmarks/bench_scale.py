@@ -15,13 +15,18 @@ sensitivity  in float32 at H=256, T=300: the share of drawn cases in which one b
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hseed
 
-from conformance.builtins import BY_NAME as BUILTINS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_calibration import _bias_planted  # noqa: E402 - b_Ur of unit 0 off by a relative amount
+
+from conformance.builtins import BY_NAME as BUILTINS  # noqa: E402
 from conformance.canonical import oracle
 from conformance.case import GRUCase, GRUSpec
 from conformance.compare import compare
@@ -91,12 +96,6 @@ def cmd_calibrate(args):
                       f"{s['worst'][1]}" + (f"  [{s['fault']}]" if s["fault"] else ""), flush=True)
 
 
-def _planted(case: GRUCase, rel: float):
-    params = [tuple(np.array(a) for a in w) for w in case.weights]
-    params[0][3][1, 0] *= 1 + rel  # b_Ur, unit 0, layer 0 (the mutant "bias-off")
-    return oracle(case, params=params)
-
-
 def cmd_sensitivity(args):
     rng = np.random.default_rng(args.seed)
     rels = (1e-2, 1e-3, 1e-4, 1e-5)
@@ -115,7 +114,7 @@ def cmd_sensitivity(args):
         case = GRUCase(spec, weights, x, h0, lengths, "float32")
         expected, tol = oracle(case), tolerance(case)
         for r in rels:
-            caught[r] += not compare(case, expected, _planted(case, r), tol).passed
+            caught[r] += not compare(case, expected, _bias_planted(r)(case), tol).passed
     print(f"float32, H=256, T=300, {args.n} drawn cases (I, B, layers, direction, reset position, lengths, h0 "
           f"drawn), {time.perf_counter() - t0:.0f} s: share in which one bias off by a relative ... is caught")
     for r in rels:
