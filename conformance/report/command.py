@@ -20,7 +20,7 @@ from ..features import FEATURES
 from ..profiles import get_profile
 from .console import Output
 from .markdown import write_markdown
-from .run import AdapterRun, error_result, overall_conformant, write_json
+from .run import AdapterRun, error_result, overall_conformant, overall_verdict, write_json
 from .text import SHORT_LEGEND, matrix_by_adapter, matrix_notes
 from .workers import Settings, Task, environment, run_parallel
 
@@ -67,6 +67,7 @@ def print_matrix(out: Output, runs: list):
     for r in runs:
         if r.unavailable is not None:
             out.print(f"{r.name}: {'BROKEN' if r.broken else 'unavailable'} ({r.unavailable})")
+    out.print(f"Verdict: {overall_verdict(runs).replace('`', '')}.")
 
 
 def _running(running: dict) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..profiles import Profile
 from ..status import Status
-from .run import evaluated
+from .run import overall_verdict
 from .text import matrix_notes, matrix_rows
 
 
@@ -62,13 +62,7 @@ def _unsupported(runs: list) -> list:
 
 
 def to_markdown(runs: list, profile: Profile, title: str = "GRU conformance report") -> str:
-    bad = [r.name for r in runs if (r.unavailable is None and not r.conformant) or r.broken]
-    if bad:
-        verdict = "not conformant: " + ", ".join(f"`{n}`" for n in bad)
-    elif not evaluated(runs):
-        verdict = "no verdict: no implementation could be checked"
-    else:
-        verdict = "every implementation conforms"
+    verdict = overall_verdict(runs)
     lines = [f"# {title}", "", f"**Verdict: {verdict}.**", "",
              f"Profile `{profile.name}`: up to {profile.max_examples} examples per check. A cell reads "
              "`pass <largest error in ULP>`, `FAIL <bug class>` (the diagnosis), `unsupported` "

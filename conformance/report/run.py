@@ -70,6 +70,13 @@ class AdapterRun:
         return self.unavailable is None and not self.failures and self.evidence > 0
 
     @property
+    def no_verdict(self) -> bool:
+        """Available, nothing failed, and nothing that could have failed passed (every feature
+        unsupported or an expected failure): neither conformant nor not. A report over many
+        implementations lists it as such and leaves it out of the overall verdict."""
+        return self.unavailable is None and not self.failures and self.evidence == 0
+
+    @property
     def failures(self) -> list:
         """What breaks conformance: failures, errors, and declared failures that passed (forward or backward)."""
         return [r for r in self.all_results if not self.outcome(r).accepted]
@@ -95,15 +102,31 @@ def adapter_run(adapter, ref: str, results: list, expected: dict) -> AdapterRun:
 
 
 def evaluated(runs: list) -> list:
-    """The runs that count as evidence: available, and not a self-check of the oracle."""
-    return [r for r in runs if r.unavailable is None and not r.self_check]
+    """The runs that count as evidence: available, with a verdict, and not a self-check of the oracle."""
+    return [r for r in runs if r.unavailable is None and not r.self_check and not r.no_verdict]
 
 
 def overall_conformant(runs: list) -> bool:
-    """Every evaluated implementation conforms, none is broken, and at least one was evaluated."""
+    """Every evaluated implementation conforms, none is broken, and at least one was evaluated. An
+    implementation with no verdict (every feature unsupported) neither counts for nor against."""
     ev = evaluated(runs)
     return bool(ev) and all(r.conformant for r in ev) and not any(r.broken for r in runs) \
         and all(r.conformant for r in runs if r.self_check and r.unavailable is None)
+
+
+def overall_verdict(runs: list) -> str:
+    """The report's verdict in words, naming what breaks it and what has no verdict."""
+    bad = [r.name for r in runs if (r.unavailable is None and not r.conformant and not r.no_verdict) or r.broken]
+    silent = [r.name for r in runs if r.no_verdict and not r.self_check]
+    if bad:
+        verdict = "not conformant: " + ", ".join(f"`{n}`" for n in bad)
+    elif not evaluated(runs):
+        verdict = "no verdict: no implementation could be checked"
+    else:
+        verdict = "every implementation conforms"
+    if silent:
+        verdict += "; no verdict for " + ", ".join(f"`{n}`" for n in silent) + " (every feature unsupported)"
+    return verdict
 
 
 def error_result(name: str, feature: str, exc: BaseException) -> FeatureResult:
@@ -169,7 +192,7 @@ def to_dict(runs: list, profile: Profile) -> dict:
         adapters=[dict(name=r.name, ref=r.ref, available=r.unavailable is None, unavailable=r.unavailable,
                        broken=r.broken, self_check=r.self_check, padding=r.padding, size_padding=r.size_padding,
                        evidence=r.evidence,
-                       conformant=r.conformant if r.unavailable is None else None,
+                       conformant=r.conformant if r.unavailable is None and not r.no_verdict else None,
                        graph_summary=r.graph_summary, plot=r.plot, plot_note=r.plot_note,
                        seconds=None if r.seconds is None else round(r.seconds, 1),
                        expected_failed_checks=dict(r.expected),

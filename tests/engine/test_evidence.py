@@ -32,6 +32,18 @@ class NothingSupported:
         return oracle(case)
 
 
+class Float64Only(NothingSupported):
+    """Supports float64 and nothing else: one check that can fail."""
+
+    name = "float64-only"
+
+    def capabilities(self):
+        from conformance.features import FEATURES
+
+        return Capabilities(dtypes=("float64",), unsupported={f.name: "not implemented yet" for f in FEATURES
+                                                               if f.name != "float64"})
+
+
 class Ragged:
     """Float64, forward, lengths; ``mode`` says what y holds past each length."""
 
@@ -108,6 +120,26 @@ def test_report_with_no_implementation_available_does_not_say_everything_conform
     md = (tmp_path / "r" / "report.md").read_text()
     assert "no verdict: no implementation could be checked" in md and "every implementation conforms" not in md
     assert json.loads((tmp_path / "r" / "report.json").read_text())["conformant"] is False
+
+
+def test_an_implementation_with_no_verdict_neither_breaks_nor_backs_the_report(monkeypatch, tmp_path, capsys):
+    for name in list(BY_NAME):
+        monkeypatch.delitem(BY_NAME, name)
+    monkeypatch.setitem(BY_NAME, "float64-only", Builtin("float64-only", f"{MODULE}:Float64Only"))
+    monkeypatch.setitem(BY_NAME, "nothing-supported", Builtin("nothing-supported", f"{MODULE}:NothingSupported"))
+    assert main(["report", "--out", str(tmp_path / "r"), "--no-plots", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Verdict: every implementation conforms; no verdict for nothing-supported (every feature unsupported)." \
+        in out
+    assert "**Verdict: every implementation conforms; no verdict for `nothing-supported`" in \
+        (tmp_path / "r" / "report.md").read_text()
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["conformant"] is True
+    assert [a["conformant"] for a in report["adapters"]] == [True, None]
+    # alone, it is no verdict, not conformant
+    monkeypatch.delitem(BY_NAME, "float64-only")
+    assert main(["report", "--out", str(tmp_path / "r2"), "--no-plots", "--jobs", "1"]) == 1
+    assert "no verdict: no implementation could be checked" in (tmp_path / "r2" / "report.md").read_text()
 
 
 def test_a_builtin_that_crashes_while_built_is_broken_not_unavailable(monkeypatch, tmp_path, capsys):
