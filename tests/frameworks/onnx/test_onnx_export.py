@@ -61,7 +61,6 @@ def test_keras_exports_a_loop_of_elementary_ops_not_a_gru_node(reset_after):
     assert summary["unused_weights"] == 0
 
 
-@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.xfail(strict=True, raises=(AssertionError, ort.capi.onnxruntime_pybind11_state.Fail), reason=(
     f"torch {torch.__version__}: torch.export specializes nn.GRU's sequence length ('You marked T as dynamic "
