@@ -28,7 +28,7 @@ from ...contract import Capabilities
 from ..padding import SQUARE_PADDING, pad_last, pad_weights, padded_spec, square_size, unpad_y
 from ..torch.convert import gru_to_torch
 from . import runtime
-from .wiring import coded_parameters, decode, holds_codes, pair_feed
+from .wiring import MAX_GROUP_BIASES, coded_parameters, decode, holds_codes, pair_feed
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,10 +56,10 @@ def lengths_reason(precision: str | None) -> str:
         return f"{runtime.version()} convert_model of nn.GRU on a PackedSequence: {' '.join(str(e).split())[:600]}"
 
 
-#: the wiring's bias codes (wiring.py) stay below 2 only while L*D*3H * (L*D*3H + 1) < 2^22, i.e. under
-#: 2,048 input biases: at H = 200, two bidirectional layers, 653 recurrent-bias codes read as folded pairs.
-#: Up to 3 bidirectional layers, H <= 100 keeps 1,800; indexing the codes per (layer, direction) would lift it.
-MAX_SIZE = 100
+#: the wiring's bias codes hold 2,047 input biases per layer and direction (wiring.py), and sizes are padded
+#: to one square size S, so 3 S <= 2,047
+MAX_SIZE = MAX_GROUP_BIASES // 3
+
 
 class OpenVinoTorchGRU:
     """nn.GRU converted by openvino.convert_model once per structure; weights wired per example."""
@@ -83,23 +83,22 @@ class OpenVinoTorchGRU:
         gru = torch.nn.GRU(spec.input_size, spec.hidden_size, spec.num_layers, bias=spec.bias,
                            bidirectional=spec.direction == "bidirectional").eval()
         named = [(n, tuple(p.shape)) for n, p in gru.named_parameters()]
-        coded, m = coded_parameters(named)
+        coded, codes = coded_parameters(named)
         with torch.no_grad():
             for n, p in gru.named_parameters():
                 p.copy_(torch.from_numpy(coded[n]))
         x = torch.zeros(3, 2, spec.input_size)
         example = (x, torch.zeros(spec.num_layers * spec.num_directions, 2, spec.hidden_size)) if has_h0 else (x,)
         model = ov.convert_model(gru, example_input=example)
-        n_wu = sum(int(np.prod(s)) for n, s in named if n.startswith("weight"))
         wiring = {}
         for op in list(model.get_ordered_ops()):
             if op.get_type_name() != "Constant" or not op.get_element_type().is_real():
                 continue
             v = op.get_data()
-            if not holds_codes(v, n_wu):
+            if not holds_codes(v, codes):
                 continue
             name = f"wired_{len(wiring)}"
-            wiring[name] = decode(v, m, n_wu, op.get_friendly_name())
+            wiring[name] = decode(v, codes, op.get_friendly_name())
             param = ops.parameter(op.get_output_partial_shape(0), op.get_element_type(), name=name)
             param.output(0).get_tensor().set_names({name})
             for target in list(op.output(0).get_target_inputs()):

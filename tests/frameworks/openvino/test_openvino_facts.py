@@ -17,7 +17,13 @@ from conformance.checks import verify  # noqa: E402
 from conformance.frameworks.onnx.node import Structure, build_model, feeds  # noqa: E402
 from conformance.frameworks.openvino import runtime  # noqa: E402
 from conformance.frameworks.openvino.node import OpenVinoGRU  # noqa: E402
-from conformance.frameworks.openvino.wiring import WiringError, coded_parameters, decode, pair_feed  # noqa: E402
+from conformance.frameworks.openvino.wiring import (  # noqa: E402
+    MAX_GROUP_BIASES,
+    WiringError,
+    coded_parameters,
+    decode,
+    pair_feed,
+)
 from conformance.values import case_values  # noqa: E402
 
 OV = runtime.version()
@@ -93,15 +99,47 @@ def test_the_layout_1_builtin_reports_the_finding():
 
 def test_codes_decode_weights_and_folded_bias_pairs():
     named = [("weight_ih_l0", (6, 2)), ("weight_hh_l0", (6, 2)), ("bias_ih_l0", (6,)), ("bias_hh_l0", (6,))]
-    coded, m = coded_parameters(named)
+    coded, codes = coded_parameters(named)
     folded = (coded["bias_ih_l0"][:4] + coded["bias_hh_l0"][:4]).astype(np.float32)  # z, r: one float32 add
     const = np.concatenate([coded["weight_hh_l0"].ravel()[:3], folded, coded["bias_hh_l0"][4:], [0.0]])
-    idx = decode(const.astype(np.float32), m, 24, "bias")
+    idx = decode(const.astype(np.float32), codes, "bias")
     flat = np.arange(1, 37, dtype=np.float32) / 8
     want = np.concatenate([flat[12:15], flat[24:28] + flat[30:34], flat[34:36], [0.0]])
     np.testing.assert_array_equal(pair_feed(idx, flat), want)
     with pytest.raises(WiringError, match="neither a weight"):
-        decode(np.float32([2.5]), m, 24, "scaled")
+        decode(np.float32([2.5]), codes, "scaled")
+
+
+def test_codes_stay_distinct_at_the_limit_of_every_group():
+    """Three bidirectional layers of the largest hidden size the codes hold: every weight and bias, and
+    each group's folds, decode to their own flat index; a fold across groups decodes to nothing."""
+    H = MAX_GROUP_BIASES // 3
+    named = []
+    for layer in range(3):
+        for sfx in ("", "_reverse"):
+            inputs = H if layer == 0 else 2 * H
+            named += [(f"weight_ih_l{layer}{sfx}", (3 * H, inputs)), (f"weight_hh_l{layer}{sfx}", (3 * H, H)),
+                      (f"bias_ih_l{layer}{sfx}", (3 * H,)), (f"bias_hh_l{layer}{sfx}", (3 * H,))]
+    coded, codes = coded_parameters(named)
+    order = [n for kind in ("weight", "bias_ih", "bias_hh") for n, _ in named if n.startswith(kind)]
+    flat_codes = np.concatenate([coded[n].ravel() for n in order])
+    assert np.unique(flat_codes).size == flat_codes.size  # no two parameters share a code
+    biases = len(flat_codes) - codes.n_wu
+    idx = decode(flat_codes[codes.n_wu:], codes, "biases")  # every single bias, to itself
+    np.testing.assert_array_equal(idx[0], np.arange(codes.n_wu, codes.n_wu + biases))
+    sample = np.random.default_rng(0).choice(codes.n_wu, 100_000, replace=False)
+    np.testing.assert_array_equal(decode(flat_codes[sample], codes, "W")[0], sample)
+    for g in ("_l0", "_l2_reverse"):  # a group's z and r folds, the largest codes among them
+        folded = coded[f"bias_ih{g}"] + coded[f"bias_hh{g}"]
+        idx = decode(folded, codes, "folded")
+        ih, hh = order.index(f"bias_ih{g}"), order.index(f"bias_hh{g}")
+        start = lambda k: sum(coded[n].size for n in order[:k])  # noqa: E731
+        np.testing.assert_array_equal(idx[0], start(ih) + np.arange(3 * H))
+        np.testing.assert_array_equal(idx[1], start(hh) + np.arange(3 * H))
+    with pytest.raises(WiringError, match="neither a weight"):
+        decode(coded["bias_ih_l0"][:1] + coded["bias_hh_l1"][:1], codes, "across groups")
+    with pytest.raises(WiringError, match="the codes hold 2047"):
+        coded_parameters([("bias_ih_l0", (3 * (H + 1),)), ("bias_hh_l0", (3 * (H + 1),))])
 
 
 def test_the_torch_frontend_folds_z_and_r_biases_and_keeps_every_weight():
@@ -116,3 +154,18 @@ def test_the_torch_frontend_folds_z_and_r_biases_and_keeps_every_weight():
     assert pairs == 2 * 8  # bias_ih + bias_hh of z and r, folded; b_in and b_hn kept apart
     used = set(idx[0][idx[0] >= 0]) | set(idx[1][idx[1] >= 0])
     assert len(used) == 2 * 3 * 8 * 8 + 2 * 3 * 8  # W, U, both biases: nothing dropped
+
+
+def test_the_torch_frontend_conforms_past_2048_input_biases():
+    """H = 200, two bidirectional layers (2,400 input biases): one index over all groups decoded 653
+    recurrent biases as folded pairs here and raised on one."""
+    pytest.importorskip("torch")
+    from conformance.frameworks.openvino.torch_frontend import OpenVinoTorchGRU
+    from conformance.frameworks.padding import padded_spec
+
+    adapter, spec = OpenVinoTorchGRU(), GRUSpec(200, 200, 2, "bidirectional")
+    _, wiring, _ = adapter._convert(padded_spec(spec, 200), True)
+    idx = np.concatenate([i.reshape(2, -1) for i in wiring.values()], axis=1)
+    assert int(np.sum(idx[1] >= 0)) == 2 * 200 * 4  # z and r of each layer and direction, folded
+    case = _case(spec, 5, 3, h0=True)
+    assert verify(adapter, case).passed
