@@ -12,7 +12,7 @@ from conformance import Capabilities, GRUResult, ReferenceAdapter
 from conformance.casefile import load_case
 from conformance.cli import main
 from conformance.features import FEATURES
-from conformance.profiles import get_profile
+from conformance.profiles import Profile, get_profile
 from conformance.soak import merge, parse_seeds, parse_shard, run_shard, shard_seeds, soak, totals
 
 
@@ -100,14 +100,16 @@ def _adapters():
     return [("reference", ReferenceAdapter()), (SEED, SeedGRUAdapter())]
 
 
-#: the checks of the small cases: the size checks' cost (seconds per seed) buys nothing more here
+#: the checks of the small cases, few examples each: what is tested here is the bookkeeping of shards
 SMALL = [f.name for f in FEATURES if f.name not in ("large", "long")]
+FEW = Profile("shards", max_examples=5, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True,
+              max_backward_examples=2)
 
 
 def test_merged_shards_equal_one_unsharded_run():
     seeds = range(0, 3)
-    whole = run_shard(_adapters(), seeds, (1, 1), "ci", features=SMALL)
-    shards = [run_shard(_adapters(), seeds, (i, 2), "ci", features=SMALL) for i in (2, 1)]
+    whole = run_shard(_adapters(), seeds, (1, 1), FEW, features=SMALL)
+    shards = [run_shard(_adapters(), seeds, (i, 2), FEW, features=SMALL) for i in (2, 1)]
     merged = merge(shards)
     assert merged["checks"] == sorted(whole["checks"], key=lambda c: (c["adapter"], c["seed"], c["feature"]))
     assert totals(merged) == totals(whole)
@@ -118,8 +120,8 @@ def test_merged_shards_equal_one_unsharded_run():
 
 
 def test_merge_refuses_an_incomplete_or_mixed_campaign():
-    one = run_shard(_adapters()[:1], range(2), (1, 2), "ci", features=["float64"])
-    two = run_shard(_adapters()[:1], range(2), (2, 2), "ci", features=["float64"])
+    one = run_shard(_adapters()[:1], range(2), (1, 2), FEW, features=["float64"])
+    two = run_shard(_adapters()[:1], range(2), (2, 2), FEW, features=["float64"])
     with pytest.raises(ValueError, match="missing 2/2"):
         merge([one])
     with pytest.raises(ValueError, match="twice 1/2"):

@@ -91,7 +91,7 @@ def _case(spec, T=4, B=3, seed=0, dtype="float32", h0=True, lengths=None):
 
 
 @pytest.mark.parametrize("make", [KerasGRU, KerasGRUCell])
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(data=st.data())
 def test_cached_layers_give_the_same_bits_as_fresh_ones(make, data):
     """Weights are swapped into reused layers: nothing from an earlier example may leak."""
@@ -103,7 +103,7 @@ def test_cached_layers_give_the_same_bits_as_fresh_ones(make, data):
 
 
 @pytest.mark.parametrize("dtype", KerasGRU().capabilities().dtypes)
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=st.data())
 def test_a_layer_compiled_by_use_gives_the_eager_bits(dtype, data):
     """Compiled without optimizations (TensorFlow: no Grappler; JAX: no XLA fusion), a layer computes

@@ -62,7 +62,7 @@ def _same(a, b) -> bool:
 
 
 @pytest.mark.parametrize("make", [KerasGRU, KerasGRUCell])
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(data=st.data())
 def test_padded_and_unpadded_runs_agree(make, data):
     """Bit for bit in float16 and bfloat16; within the tolerance, both, in float32 and float64."""
