@@ -12,17 +12,21 @@ entry is loaded (conformance.loader).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional
 
 from .dtypes import DTYPES
-from .profiles import Profile
+from .profiles import PROFILES, Profile
 
 _FW = "conformance.frameworks"
 #: what exporting costs (seconds per structure) makes these checks draw fewer, smaller cases in the project's
 #: own tests, as for the conversions (CONVERT_PROFILE); `gru-conformance check` and the report draw the full profile
 EXPORT_PROFILE = Profile("export", max_examples=3, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True,
                          size_examples=2)
+
+#: Keras builds a layer per new structure (eager, seconds at 257 units): its size checks draw half the ci
+#: profile's examples in the project's own tests, where they run on three backends; the small checks are ci's
+KERAS_PROFILE = replace(PROFILES["ci"], name="keras", size_examples=3, size_backward_examples=1)
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,9 @@ def _keras(backend: str) -> tuple:
     grads = () if backend == "jax" else _GRADS  # JAX: off by default, see keras/gradients.py JAX_SLOW
     return (
         Builtin(f"keras.GRU[{backend}]", f"{mod}:KerasGRU", {"backend": backend}, env, (*dtypes, *gru, *_SIZES),
-                requires=("keras",), gradients=grads),
+                requires=("keras",), gradients=grads, test_profile=KERAS_PROFILE),
         Builtin(f"keras.GRUCell[{backend}]", f"{mod}:KerasGRUCell", {"backend": backend}, env,
-                (*dtypes, *_KERAS_CELL, *_SIZES), requires=("keras",), gradients=grads),
+                (*dtypes, *_KERAS_CELL, *_SIZES), requires=("keras",), gradients=grads, test_profile=KERAS_PROFILE),
     )
 
 
