@@ -137,9 +137,13 @@ class Tolerance:
 
     y: np.ndarray
     h_n: np.ndarray
+    #: where the model has lost the state (point 5): the tolerance is the bound itself there, so an
+    #: error within it says nothing, and its ULP count (up to the state's whole range) is not reported
+    lost_y: Optional[np.ndarray] = None
+    lost_h_n: Optional[np.ndarray] = None
 
     def __mul__(self, k: float) -> "Tolerance":
-        return Tolerance(self.y * k, self.h_n * k)
+        return Tolerance(self.y * k, self.h_n * k, self.lost_y, self.lost_h_n)
 
     __rmul__ = __mul__
 
@@ -286,8 +290,15 @@ def tolerance(case: GRUCase, *, dtype: Optional[str] = None) -> Tolerance:
     dtype = dtype or case.dtype
     e, bound = _scales(case, dtype)
     k = SAFETY[dtype] * many(_compared(case))
-    pairs = ((e.y, bound.y), (e.h_n, bound.h_n))
-    return Tolerance(*(np.where(a < NEAR_BOUND * b, k * a, CAP_MARGIN * b) for a, b in pairs))
+    (tol_y, lost_y), (tol_h, lost_h) = (_capped(a, b, k) for a, b in ((e.y, bound.y), (e.h_n, bound.h_n)))
+    return Tolerance(tol_y, tol_h, lost_y, lost_h)
+
+
+def _capped(e: np.ndarray, bound: np.ndarray, k: float) -> tuple:
+    """(tolerance, lost): k e, or the bound with a margin where e reaches NEAR_BOUND of it (point 5); a
+    bound of 0 (past a sequence's length: y is exactly 0) loses nothing."""
+    lost = ~(e < NEAR_BOUND * bound)
+    return np.where(lost, CAP_MARGIN * bound, k * e), lost & (bound > 0)
 
 
 def many(n: int) -> float:

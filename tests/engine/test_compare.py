@@ -5,6 +5,9 @@ import numpy as np
 from conformance import GRUResult, GRUSpec, oracle
 from conformance.case import GRUCase
 from conformance.compare import carried, compare
+from conformance.dtypes import round_to
+from conformance.tolerance import tolerance
+from conformance.tolerance.forward import CAP_MARGIN
 from conformance.values import case_values
 
 
@@ -80,3 +83,27 @@ def test_nan_is_a_failure():
     y = r.y.copy()
     y[0, 0, 0] = np.nan
     assert not compare(case, r, GRUResult(y, r.h_n), tol=1e-6).passed
+
+
+def _lost_case() -> GRUCase:
+    """A chaotic bfloat16 case (weights 4x the usual scale, T = 200): most states end up lost."""
+    spec = GRUSpec(1, 2, 1, "forward", True, True)
+    w, x, _ = case_values(spec, 200, 2, "bfloat16", 18, h0=False, saturating=False)
+    w = [tuple(round_to(np.asarray(a) * 4, "bfloat16") for a in layer) for layer in w]
+    return GRUCase(spec, w, x, None, None, "bfloat16")
+
+
+def test_lost_states_are_checked_against_the_bound_and_left_out_of_the_ulp_count():
+    case = _lost_case()
+    exp, tol = oracle(case), tolerance(case)
+    lost = tol.lost_y
+    assert 0 < lost.sum() < lost.size and tol.lost_h_n.any()
+    assert np.all(tol.y[lost] >= CAP_MARGIN)  # CAP_MARGIN times the bound |h| + S, S = 1
+    within = GRUResult(exp.y + 0.5 * lost, exp.h_n + 0.5 * tol.lost_h_n)  # off by 0.5 where lost, exact elsewhere
+    c = compare(case, exp, within, tol)
+    assert c.passed and abs(c.y.max_abs - 0.5) < 1e-12 and c.y.max_ulp == 0 and c.h_n.max_ulp == 0
+    assert c.y.lost == lost.sum() and "past the state bound" in str(c.y)
+    y = exp.y.copy()
+    y[tuple(np.argwhere(lost)[0])] += 10  # past the bound itself
+    c = compare(case, exp, GRUResult(y, exp.h_n), tol)
+    assert not c.passed and c.y.max_ulp > 1000
