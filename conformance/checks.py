@@ -23,7 +23,7 @@ from .bugclasses import BugClass
 from .canonical import oracle
 from .case import GRUCase, GRUResult
 from .casefile import save_case
-from .compare import Comparison, compare
+from .compare import Comparison, compare, ratio_per_step
 from .contract import Capabilities, adapter_ref
 from .diagnosis import Diagnosis, Observation, diagnose
 from .execute import DEFAULT_TIMEOUT, Fault, run_safely
@@ -36,6 +36,8 @@ from .tolerance import Tolerance, tolerance, trivial_answer
 
 #: where minimal failing cases are saved when the caller names no directory; this variable overrides it
 CASE_DIR_ENV = "GRU_CONFORMANCE_CASE_DIR"
+#: how many passing cases per check keep their per-step ratios for the report's plot (the longest)
+STEPS_KEPT = 3
 
 
 @dataclass
@@ -109,6 +111,17 @@ class FeatureResult:
     kind: str = "forward"
     #: the backward result of this feature (a FeatureResult of kind "backward"); None for a backward result
     backward: Optional["FeatureResult"] = None
+    #: (dtype, error / tolerance per time step) of the longest cases the check judged, its minimal failure
+    #: included: what the report plots, so that drawing it runs nothing again
+    steps: list = field(default_factory=list)
+
+    def keep_steps(self, v: "CaseVerdict", n: int = STEPS_KEPT) -> None:
+        """Keep ``v``'s per-step ratios if its case is among the ``n`` longest (a failure: always)."""
+        if v.comparison is None:
+            return
+        self.steps.append((v.case.dtype, ratio_per_step(v.case, v.expected, v.actual, v.tol), not v.passed))
+        passing = sorted((x for x in self.steps if not x[2]), key=lambda x: -len(x[1]))[:n]
+        self.steps = passing + [x for x in self.steps if x[2]]
 
     @property
     def label(self) -> str:
@@ -209,6 +222,7 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
         if v.passed:
             res.max_ulp = max(res.max_ulp, v.comparison.max_ulp)
             res.max_ratio = max(res.max_ratio, v.comparison.ratio)
+            res.keep_steps(v)
             if bres is not None and gradient_kinds(caps, case) and (
                     bres.examples < backward_examples or backward_failures):
                 bv = verify_backward(adapter, case, capabilities=caps, timeout=timeout)
@@ -259,6 +273,8 @@ def _settle_failure(res: FeatureResult, minimal, verify_fn, adapter, caps, ref, 
     """Record the minimal failure (Hypothesis replays it last), diagnose it with a richer probe case of
     its structure (run by ``verify_fn``: the forward's or the backward's), and save it for replay."""
     res.status, res.verdict = Status.FAIL, minimal
+    if res.kind == "forward":
+        res.keep_steps(minimal)
     res.max_ulp = minimal.comparison.max_ulp if minimal.comparison else float("nan")
     res.max_ratio = minimal.comparison.ratio if minimal.comparison else float("nan")
     if minimal.fault is None:

@@ -88,6 +88,18 @@ def valid_mask(case: GRUCase) -> np.ndarray:
     return (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
 
 
+def ratio_per_step(case: GRUCase, expected: GRUResult, actual: GRUResult, tol) -> np.ndarray:
+    """max over batch and units of |y - expected| / tolerance at each t, over valid positions only;
+    NaN at a step where no sequence is valid. What the report's plot draws for a case."""
+    err = np.abs(np.asarray(actual.y, np.float64) - expected.y)
+    tol_y = tol.y if hasattr(tol, "y") else tol
+    with np.errstate(divide="ignore", invalid="ignore"):  # the tolerance is per element (0 past a length)
+        ratio = np.where(err > 0, err / tol_y, 0.0)
+    valid = np.broadcast_to(valid_mask(case), ratio.shape)
+    top = np.where(valid, ratio, -np.inf).max(axis=(1, 2), initial=-np.inf)
+    return np.where(np.isfinite(top), top, np.nan)
+
+
 def _step_order(case: GRUCase) -> np.ndarray:
     """(T, B, D*H): the processing step at which each y value is produced."""
     T, B, H, D = case.T, case.B, case.spec.hidden_size, case.spec.num_directions

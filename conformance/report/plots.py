@@ -6,8 +6,12 @@ Each case's error is divided by that case's own tolerance, so the failure line i
 every case and feature: a point above it is a failure, one below it a pass, as the check
 judged it. Only valid positions are drawn (t < the sequence's length); a step where every
 sequence has ended is left out, not drawn as an exact zero.
-A few cases per supported feature are drawn by the feature's own strategy,
-derandomized, and the longest are kept, so the figure is the same from run to run.
+The report draws the cases its checks judged: each check keeps the per-step ratios of its
+longest cases and of its minimal failure (FeatureResult.steps), so plotting runs nothing again
+(it used to draw and run cases of its own: for an exporter, a dozen more exports), and the long
+check puts hundreds of steps on the time axis. Under the derandomized ci profile the figure is
+the same from run to run. Called without results, it draws a few cases per supported feature
+by the feature's own strategy, derandomized, and runs them.
 Needs matplotlib (the ``report`` extra; Agg, no display); without it, no plots and a note saying so.
 """
 
@@ -20,7 +24,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 
 from ..canonical import oracle
-from ..compare import valid_mask
+from ..compare import ratio_per_step as compare_steps
 from ..execute import run_safely
 from ..features import FEATURES
 from ..profiles import Profile
@@ -57,21 +61,22 @@ def example_cases(caps, feature, n: int = 3) -> list:
 def ratio_per_step(case, actual) -> np.ndarray:
     """max over batch and units of |y - oracle| / tolerance at each t, over valid positions only;
     NaN at a step where no sequence is valid (matplotlib leaves it out)."""
-    expected = oracle(case)
-    err = np.abs(np.asarray(actual.y, np.float64) - expected.y)
-    with np.errstate(divide="ignore", invalid="ignore"):  # the tolerance is per element (0 past a length)
-        ratio = np.where(err > 0, err / tolerance(case).y, 0.0)
-    valid = np.broadcast_to(valid_mask(case), ratio.shape)
-    top = np.where(valid, ratio, -np.inf).max(axis=(1, 2))
-    return np.where(np.isfinite(top), top, np.nan)
+    return compare_steps(case, oracle(case), actual, tolerance(case))
+
+
+def judged_series(results) -> list:
+    """(dtype, feature, per-step ratios) of the cases the checks judged (FeatureResult.steps)."""
+    return [(dtype, r.feature, ratios) for r in results for dtype, ratios, _ in r.steps]
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "adapter"
 
 
-def plot_errors(adapter, out_dir, *, cases_per_feature: int = 3, timeout: float = 10.0) -> tuple:
-    """Draw the plot; return (path or None, note). A hang stops the sampling at once."""
+def plot_errors(adapter, out_dir, *, results=None, cases_per_feature: int = 3, timeout: float = 10.0) -> tuple:
+    """Draw the plot; return (path or None, note). ``results``: the checks' FeatureResults, whose judged
+    cases are drawn (nothing runs again); without them, cases are sampled and run. A hang stops the
+    sampling at once."""
     missing = matplotlib_missing()
     if missing:
         return None, missing
@@ -79,8 +84,8 @@ def plot_errors(adapter, out_dir, *, cases_per_feature: int = 3, timeout: float 
     from matplotlib.figure import Figure  # no pyplot: no global backend state, renders with Agg
 
     caps = adapter.capabilities()
-    series, note = [], None
-    for f in (f for f in FEATURES if f.supported(caps)):
+    series, note = judged_series(results or []), None
+    for f in (f for f in FEATURES if f.supported(caps) and results is None):
         for case in example_cases(caps, f, cases_per_feature):
             result, fault = run_safely(adapter, case, timeout)
             if fault:
@@ -91,6 +96,10 @@ def plot_errors(adapter, out_dir, *, cases_per_feature: int = 3, timeout: float 
             series.append((case.dtype, f.name, ratio_per_step(case, result)))
         if note and "hangs" in note:
             break
+    if not series and results is not None:
+        faults = sorted({r.verdict.fault.kind for r in results if r.verdict is not None and r.verdict.fault})
+        return None, "no case to draw: " + (f"the checks met adapter faults ({', '.join(faults)})" if faults
+                                            else "no check judged a case")
     if not series:
         return None, note or "no case ran"
     dtypes = [d for d in caps.dtypes if any(d == s[0] for s in series)]

@@ -119,7 +119,7 @@ def _run_one(task: Task, settings: Settings, send: Callable) -> tuple:
         from .plots import plot_errors
 
         send(("start", task.name, "plot", a.name))
-        run.plot, run.plot_note = plot_errors(a, settings.out_dir, timeout=min(settings.timeout, 10.0))
+        run.plot, run.plot_note = plot_errors(a, settings.out_dir, results=results)
     run.seconds = time.perf_counter() - t0
     return run, notes, None
 

@@ -125,6 +125,33 @@ def test_plot_series_are_error_over_tolerance_with_ended_steps_left_out():
     assert (ratio[:2] < 1).all() and (ratio[2:][~ended[2:]] > 1).all()
 
 
+class RunsOnce(ReferenceAdapter):
+    """Counts its runs."""
+
+    runs = 0
+
+    def run(self, case):
+        RunsOnce.runs += 1
+        return super().run(case)
+
+
+def test_the_plot_draws_the_cases_the_checks_judged_and_runs_nothing_again(tmp_path):
+    pytest.importorskip("matplotlib")
+    from conformance.checks import STEPS_KEPT, check_feature
+    from conformance.report.plots import plot_errors
+
+    long = check_feature(RunsOnce(), "long", "ci")
+    assert long.status == "pass" and 0 < len(long.steps) <= STEPS_KEPT
+    longest = max(len(r) for _, r, _ in long.steps)
+    assert longest >= 65 and all(np.nanmax(r) <= long.max_ratio for _, r, _ in long.steps)
+    broken = check_feature(Broken(), "float64", "ci", case_dir=tmp_path)
+    failed = [r for _, r, bad in broken.steps if bad]
+    assert broken.status == "fail" and len(failed) == 1 and np.nanmax(failed[0]) > 1  # its minimal failure
+    before = RunsOnce.runs
+    path, note = plot_errors(RunsOnce(), tmp_path, results=[long, broken])
+    assert RunsOnce.runs == before and path and Path(path).stat().st_size > 0 and note is None
+
+
 
 def test_the_costliest_task_starts_first_and_a_worker_switches_environment_only_where_it_must():
     from conformance.report.workers import COST, Task, next_task

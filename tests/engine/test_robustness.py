@@ -152,4 +152,4 @@ def test_a_report_over_faulty_adapters_still_writes_its_files(tmp_path, capsys):
     md = (out_dir / "report.md").read_text()
     assert "### `faulty-hangs` / float64: FAIL adapter fault (hangs)" in md
     assert (out_dir / "faulty-errors.png").is_file()
-    assert "- `faulty-hangs`: no plot (some cases skipped: hangs)" in md
+    assert "- `faulty-hangs`: no plot (no case to draw: the checks met adapter faults (hangs))" in md
