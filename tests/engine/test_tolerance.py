@@ -181,3 +181,13 @@ def test_uninformative_cases_are_redrawn_and_counted_not_passed(monkeypatch):
     result = check_feature(ReferenceAdapter(), "float64", "ci")
     assert result.status == "error" and "no informative case" in result.reason  # not a pass, not the GRU's fault
     assert result.uninformative == result.examples > 0
+
+
+def test_a_lost_state_error_goes_through_a_matrix_linearly_a_rounding_in_quadrature():
+    from conformance.tolerance.forward import _carry
+
+    M = np.array([[3.0, -4.0], [1.0, 1.0]])
+    e = np.array([[0.5, 0.5]])
+    np.testing.assert_allclose(_carry(e, None, M, M * M), [[2.5, np.sqrt(0.5)]])  # sqrt(sum M^2 e^2)
+    np.testing.assert_allclose(_carry(e, np.array([[True, True]]), M, M * M), [[3.5, 1.0]])  # sum |M| e
+    np.testing.assert_allclose(_carry(e, np.array([[True, False]]), M, M * M), [[1.5 + 2.0, 0.5 + 0.5]])
