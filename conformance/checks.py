@@ -117,8 +117,9 @@ class FeatureResult:
 
     def keep_steps(self, v: "CaseVerdict", n: int = STEPS_KEPT) -> None:
         """Keep ``v``'s per-step ratios if its case is among the ``n`` longest (a failure: always)."""
-        if v.comparison is None:
-            return
+        passing = [x for x in self.steps if not x[2]]
+        if v.comparison is None or (v.passed and len(passing) >= n and v.case.T <= min(len(x[1]) for x in passing)):
+            return  # no comparison, or shorter than every case kept: not computed at all
         self.steps.append((v.case.dtype, ratio_per_step(v.case, v.expected, v.actual, v.tol), not v.passed))
         passing = sorted((x for x in self.steps if not x[2]), key=lambda x: -len(x[1]))[:n]
         self.steps = passing + [x for x in self.steps if x[2]]

@@ -185,8 +185,9 @@ def _compare_h(case, exp, act, tol, lost=None) -> ArrayComparison:
     D = case.spec.num_directions
     err = np.abs(act - exp)
     err = np.where(np.isnan(err), np.inf, err)
-    ulps = _ulps(err, exp, case.dtype, err > tol, lost)
-    bad = np.argwhere(err > tol)  # row-major: layer, then direction, batch, unit
+    over = err > tol
+    ulps = _ulps(err, exp, case.dtype, over, lost)
+    bad = np.argwhere(over)  # row-major: layer, then direction, batch, unit
     ratio, tol_at = _ratio(err, tol)
     first = None
     if len(bad):

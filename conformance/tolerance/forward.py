@@ -240,9 +240,9 @@ def _direction(x, ex, lx, p, h0, lengths, reverse, reset_after, f, g, clip, u, u
             Un2 = U2[n_]
             urh = rh @ U[n_].T
             a_n = wx[t, :, n_] + bW[n_] + urh + bU[n_]
-            kept, gone = np.where(lost, 0.0, eh), np.where(lost, eh, 0.0)
-            c_n = (c_x[t, :, n_] + _rownorm(r * r * kept * kept + h * h * c_g[:, H:] ** 2, Un2)
-                   + (np.abs(r) * gone) @ np.abs(U[n_]).T)
+            e_kept, e_lost = np.where(lost, 0.0, eh), np.where(lost, eh, 0.0)  # as in _carry, r h's share
+            c_n = (c_x[t, :, n_] + _rownorm(r * r * e_kept * e_kept + h * h * c_g[:, H:] ** 2, Un2)
+                   + (np.abs(r) * e_lost) @ np.abs(U[n_]).T)
             l_n = (l_x[t, :, n_] + _rownorm(h * h * l_g[:, H:] ** 2 + (u * rh) ** 2, Un2)
                    + ua * np.sqrt(H) * _rownorm(rh * rh, Un2) + u * np.abs(urh)
                    + SUM_ROUNDINGS * u * (np.abs(wx[t, :, n_]) + np.abs(bW[n_]) + np.abs(urh) + np.abs(bU[n_])))
@@ -264,7 +264,7 @@ def _direction(x, ex, lx, p, h0, lengths, reverse, reset_after, f, g, clip, u, u
         lost = np.where(on, gone, lost)
         h = np.where(on, h_new, h)
         ey[t] = np.where(on, e_new, 0.0)
-        by[t] = np.where(on, np.abs(h_new) + cap, 0.0)
+        by[t] = np.where(on, bound, 0.0)
     return ey, eh, y, by, np.abs(h) + cap
 
 

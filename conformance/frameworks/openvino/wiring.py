@@ -67,19 +67,16 @@ def coded_parameters(named_shapes) -> tuple:
     n_wu = sum(v for n, v in sizes.items() if n.startswith("weight"))
     ih = [n for n in sizes if n.startswith("bias_ih")]
     hh = {_group(n): n for n in sizes if n.startswith("bias_hh")}
-    m_all = sum(sizes[n] for n in ih)
-    groups, off_ih, off_hh, hh_offsets = [], 0, 0, {}
-    for n in sizes:
-        if n.startswith("bias_hh"):
-            hh_offsets[n], off_hh = n_wu + m_all + off_hh, off_hh + sizes[n]
+    biases = [*ih, *hh.values()]  # the flat vector: W/U, then every bias_ih, then every bias_hh, in named order
+    start, k = {}, n_wu
+    for n in biases:
+        start[n], k = k, k + sizes[n]
     for n in ih:
-        m = sizes[n]
-        if m > MAX_GROUP_BIASES or sizes[hh[_group(n)]] != m:
-            raise WiringError(f"{n}: {m} input biases in one layer and direction; the codes hold "
+        if sizes[n] > MAX_GROUP_BIASES or sizes[hh[_group(n)]] != sizes[n]:
+            raise WiringError(f"{n}: {sizes[n]} input biases in one layer and direction; the codes hold "
                               f"{MAX_GROUP_BIASES} (hidden size <= {MAX_GROUP_BIASES // 3})")
-        groups.append((n_wu + off_ih, hh_offsets[hh[_group(n)]], m))
-        off_ih += m
-    codes = Codes(n_wu, tuple(groups))
+    groups = tuple((start[n], start[hh[_group(n)]], sizes[n]) for n in ih)
+    codes = Codes(n_wu, groups)
     group_of = {_group(n): g for g, n in enumerate(ih)}
     out, j = {}, 0
     for name, shape in named_shapes:
