@@ -1,6 +1,7 @@
 """gru-conformance: check a GRU implementation against the oracle from the command line.
 
     gru-conformance list                              the built-in adapters, and why any is unavailable
+    gru-conformance cache [--clear]                   the exports and conversions kept between runs
     gru-conformance check MODULE:ATTR|BUILTIN         every feature check on one adapter
     gru-conformance replay MODULE:ATTR|BUILTIN F.npz  one saved case, with its diagnosis
     gru-conformance report [--out DIR] [--jobs N]     the matrix of every built-in adapter, as
@@ -19,7 +20,7 @@ import os
 import sys
 import warnings
 
-from . import __version__
+from . import __version__, buildcache
 from .builtins import BY_NAME as BUILTINS
 from .casefile import load_case
 from .checks import verify
@@ -62,8 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="case sizes and examples per check (default: $GRU_CONFORMANCE_PROFILE or ci)")
         q.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT, metavar="S",
                        help=f"seconds one run() may take before it counts as hanging (default {DEFAULT_TIMEOUT:g})")
+        q.add_argument("--no-build-cache", action="store_true",
+                       help="make every export and conversion afresh, neither reading nor storing builds on disk "
+                            f"(also: {buildcache.ENV_VAR}=off; `gru-conformance cache` shows where they are)")
 
     sub.add_parser("list", help="the built-in adapters available here").set_defaults(func=cmd_list)
+
+    q = sub.add_parser("cache", help="where the builds kept between runs are, and how many (exports, conversions)")
+    q.add_argument("--clear", action="store_true", help="delete every stored build")
+    q.set_defaults(func=cmd_cache)
 
     q = sub.add_parser("check", help="run every feature check on one adapter")
     q.add_argument("adapter", help=adapter_help)
@@ -142,6 +150,8 @@ def main(argv=None) -> int:
     for k, v in QUIET_FRAMEWORKS.items():
         os.environ.setdefault(k, v)
     args = build_parser().parse_args(argv)
+    if getattr(args, "no_build_cache", False):  # in the environment, so that worker processes see it too
+        os.environ[buildcache.ENV_VAR] = "off"
     return args.func(args, Output())
 
 
@@ -166,6 +176,20 @@ def cmd_list(args, out: Output) -> int:
     out.table("Built-in adapters", ["name", "adapter", "status", "supports / why not"], rows)
     if out.plain:
         out.note("rich is not installed: plain output (pip install 'gru-conformance[report]')")
+    return CONFORMANT
+
+
+def cmd_cache(args, out: Output) -> int:
+    folder = buildcache.location()
+    if folder is None:
+        out.print(f"the build cache is off ({buildcache.ENV_VAR}={os.environ[buildcache.ENV_VAR]!r})")
+        return CONFORMANT
+    if args.clear:
+        out.print(f"deleted {buildcache.clear(folder)} stored builds from {folder}")
+        return CONFORMANT
+    entries, size = buildcache.usage(folder)
+    out.print(f"{folder}: {entries} stored builds, {size / 2**20:.1f} MiB "
+              f"(set {buildcache.ENV_VAR} to move it, or to off; --clear deletes them)")
     return CONFORMANT
 
 

@@ -14,6 +14,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+from .. import buildcache
 from ..builtins import BY_NAME as BUILTINS
 from ..checks import CASE_DIR_ENV
 from ..features import FEATURES
@@ -146,6 +147,9 @@ def cmd_report(args, out: Output) -> int:
             out.print(r.describe(x))
             out.print()
     print_matrix(out, ordered)
+    cached = build_cache_note(ordered)
+    if cached:
+        out.note(cached)
     out.note(f"wrote {write_json(ordered, profile, out_dir / 'report.json')}")
     out.note(f"wrote {write_markdown(ordered, profile, out_dir / 'report.md')}")
     if log_dir:
@@ -155,6 +159,19 @@ def cmd_report(args, out: Output) -> int:
     if args.adapters and any(r.unavailable is not None for r in ordered):
         return USAGE
     return CONFORMANT if overall_conformant(ordered) else NOT_CONFORMANT
+
+
+def build_cache_note(runs: list) -> str:
+    """What the on-disk build cache did for this report, or "" if it built nothing."""
+    counted = [r.builds for r in runs if r.builds]
+    hits, made, saved = (sum(c[i] for c in counted) for i in range(3))
+    if not hits + made:
+        return ""
+    folder = buildcache.location()
+    if folder is None:
+        return f"{made} exports and conversions made afresh (the build cache is off)"
+    return (f"{hits} of {hits + made} exports and conversions read from the build cache in {folder} "
+            f"({saved:.0f} s of building saved; --no-build-cache makes them afresh)")
 
 
 def _tidy_logs(log_dir: Path, out: Output):

@@ -15,6 +15,7 @@ with the short ones.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -25,6 +26,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable
 
+from .. import buildcache
 from ..builtins import BY_NAME
 
 #: seconds per built-in (checks + plot + graph, ci profile), as a full report on 2 busy cores recorded them
@@ -97,7 +99,7 @@ def _run_one(task: Task, settings: Settings, send: Callable) -> tuple:
 
     if task.builtin is not None:
         BY_NAME[task.name] = task.builtin
-    t0 = time.perf_counter()
+    t0, before = time.perf_counter(), dataclasses.replace(buildcache.STATS)
     e = load(task.name)
     if not e.available:
         return AdapterRun(e.name, e.ref, unavailable=e.reason, broken=e.broken), [], None
@@ -121,6 +123,8 @@ def _run_one(task: Task, settings: Settings, send: Callable) -> tuple:
         send(("start", task.name, "plot", a.name))
         run.plot, run.plot_note = plot_errors(a, settings.out_dir, results=results)
     run.seconds = time.perf_counter() - t0
+    now = buildcache.STATS
+    run.builds = (now.hits - before.hits, now.built - before.built, now.saved_seconds - before.saved_seconds)
     return run, notes, None
 
 

@@ -195,7 +195,8 @@ def test_report_over_the_builtins_writes_json_markdown_and_plots(only_builtins, 
     assert ghost == dict(name="ghostnet", ref="ghostnet_framework_xyz.adapters:GhostGRU", available=False,
                          unavailable="ghostnet_framework_xyz is not installed", broken=False, self_check=False,
                          padding="zeros", size_padding="", evidence=0, conformant=None, graph_summary=None,
-                         plot=None, plot_note=None, seconds=None, expected_failed_checks={}, features={})
+                         plot=None, plot_note=None, seconds=None, builds=None, expected_failed_checks={},
+                         features={})
     md = (out_dir / "report.md").read_text()
     assert md.startswith("# GRU conformance report\n\n**Verdict: every implementation conforms.**")
     assert "| feature | `minimal-numpy-gru` |" in md and "| clip | unsupported |" in md
@@ -355,3 +356,48 @@ def test_report_lists_expected_failures(declaring, tmp_path, capsys):
     md = (out_dir / "report.md").read_text()
     assert "| float32 | xfail " in md and "## Failures" not in md
     assert "- `minimal-numpy-gru` / float32: xfail " in md and "declared: scales its float32 outputs" in md
+
+
+# -- the build cache (conformance.buildcache) ------------------------------------------------------
+
+
+def test_the_cache_command_says_where_the_builds_are_and_clears_them(tmp_path, monkeypatch, capsys):
+    from conformance.buildcache import ENV_VAR, cached_build
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "builds"))
+    cached_build("onnx.export[x]", (1,), lambda: (b"model", {}))
+    assert main(["cache"]) == 0
+    assert f"{tmp_path / 'builds'}: 1 stored builds" in capsys.readouterr().out
+    assert main(["cache", "--clear"]) == 0
+    assert "deleted 1 stored builds" in capsys.readouterr().out
+    main(["cache"])
+    assert ": 0 stored builds" in capsys.readouterr().out
+    monkeypatch.setenv(ENV_VAR, "off")
+    main(["cache"])
+    assert "the build cache is off" in capsys.readouterr().out
+
+
+def test_no_build_cache_turns_it_off_for_the_run_and_its_workers(tmp_path, monkeypatch, capsys):
+    import os
+
+    from conformance.buildcache import ENV_VAR, location
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert main(["check", "reference", "--feature", "float64", "--no-build-cache"]) == 0
+    assert os.environ[ENV_VAR] == "off" and location() is None
+
+
+def test_the_report_says_what_the_build_cache_did(tmp_path, monkeypatch):
+    from conformance.buildcache import ENV_VAR
+    from conformance.report.command import build_cache_note
+    from conformance.report.run import AdapterRun
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    runs = [AdapterRun("a", "a", builds=(30, 10, 41.6)), AdapterRun("b", "b", builds=(5, 0, 3.0)),
+            AdapterRun("c", "c"), AdapterRun("d", "d", builds=(0, 0, 0.0))]
+    assert build_cache_note(runs) == (f"35 of 45 exports and conversions read from the build cache in {tmp_path} "
+                                      "(45 s of building saved; --no-build-cache makes them afresh)")
+    assert build_cache_note(runs[2:]) == ""
+    monkeypatch.setenv(ENV_VAR, "off")
+    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0))]) == \
+        "12 exports and conversions made afresh (the build cache is off)"

@@ -168,3 +168,35 @@ def test_the_costliest_task_starts_first_and_a_worker_switches_environment_only_
     assert next_task([cell_jax, small], jax, [tf]) is cell_jax
     # every built-in has a measured cost: an unlisted one would start last, however slow
     assert set(COST) == set(BUILTINS)
+
+
+BUILDING = '''
+from conformance import Capabilities, oracle
+from conformance.buildcache import cached_build
+
+class Building:
+    """Builds once per structure (kept in memory, and on disk by the build cache), as the exporters do."""
+    name = "building"
+    built = set()
+    def capabilities(self):
+        return Capabilities(dtypes=("float64",), directions=("forward",), max_layers=2)
+    def run(self, case):
+        if repr(case.spec) not in self.built:
+            cached_build(self.name, repr(case.spec), lambda: (b"built", {}))
+            self.built.add(repr(case.spec))
+        return oracle(case)
+'''
+
+
+def test_the_report_counts_builds_read_back_from_the_build_cache(tmp_path, monkeypatch, capsys):
+    (tmp_path / "building_adapter.py").write_text(BUILDING)
+    monkeypatch.setenv("GRU_CONFORMANCE_BUILD_CACHE", str(tmp_path / "builds"))
+    counts, ref = [], f"{tmp_path / 'building_adapter.py'}:Building"
+    for k in range(2):
+        out_dir = tmp_path / f"report{k}"
+        assert main(["report", "--out", str(out_dir), "--no-plots", "--adapters", ref]) == 0
+        (run,) = json.loads((out_dir / "report.json").read_text())["adapters"]
+        counts.append((run["builds"]["from_cache"], run["builds"]["made"]))
+    made = counts[0][1]
+    assert made > 1 and counts == [(0, made), (made, 0)]
+    assert f"{made} of {made} exports and conversions read from the build cache" in capsys.readouterr().err

@@ -34,10 +34,10 @@ import functools
 import io
 import os
 import re
-import time
 
 import numpy as np
 
+from ...buildcache import cached_build, cached_finding
 from ...case import GRUCase, GRUResult
 from ...contract import Capabilities, NotInThisProcess
 from ..keras.convert import gru_to_keras
@@ -82,7 +82,11 @@ def quiet():
 @functools.lru_cache(maxsize=None)
 def dtype_reason(dtype: str) -> str:
     """Why a Keras GRU of ``dtype`` does not convert to builtin TFLite ops, or "": tried once per process
-    (a refused conversion costs seconds, and every load of the adapter asks)."""
+    and kept with the builds (a refused conversion costs a fraction of a second, and every load asks)."""
+    return cached_finding(LiteRTKerasGRU.name, ("dtype", dtype), lambda: _dtype_probe(dtype))
+
+
+def _dtype_probe(dtype: str) -> str:
     import ai_edge_litert
     import keras
     import tensorflow as tf
@@ -159,6 +163,10 @@ class LiteRTKerasGRU:
             g.set_weights(ws)
         with quiet():
             blob = bytes(self.tf.lite.TFLiteConverter.from_keras_model(model).convert())
+        return blob, {"weights": n}
+
+    def _located(self, blob: bytes, n: int) -> tuple:
+        """(blob, byte offsets, weight indices) of a converted model whose n weights are codes."""
         offsets, index = find_codes(blob, n)
         missing = n - len(np.unique(index))
         if missing:
@@ -168,9 +176,9 @@ class LiteRTKerasGRU:
 
     def build(self, key):
         if key not in self.built:
-            t = time.perf_counter()
-            self.built[key] = self._convert(*key)
-            self.build_seconds.append(time.perf_counter() - t)
+            blob, meta = cached_build(self.name, key, lambda: self._convert(*key))
+            self.built[key] = self._located(blob, meta["weights"])
+            self.build_seconds.append(meta["seconds"])
         return self.built[key]
 
     def run(self, case: GRUCase) -> GRUResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
+from ...buildcache import cached_finding
 from ...case import GRUResult, GRUSpec
 from ...contract import Capabilities
 from ...corners import withdrawn, zero_length_finding
@@ -136,14 +137,16 @@ class TorchExportGRU(ExportedGRU):
         if not self.dynamo:
             return ""
         if "lengths" not in _TORCH_PROBES:
-            try:
-                self._export_packed()
-                _TORCH_PROBES["lengths"] = ""
-            except Exception as e:  # noqa: BLE001 - the exporter's refusal is the finding
-                _TORCH_PROBES["lengths"] = (
-                    f"{self.version} torch.onnx.export(dynamo=True) cannot export nn.GRU on a PackedSequence "
-                    f"(pack_padded_sequence with lengths as an input): {_exception_summary(e)}")
+            _TORCH_PROBES["lengths"] = cached_finding(self.name, "lengths", self._lengths_probe)
         return _TORCH_PROBES["lengths"]
+
+    def _lengths_probe(self) -> str:
+        try:
+            self._export_packed()
+            return ""
+        except Exception as e:  # noqa: BLE001 - the exporter's refusal is the finding
+            return (f"{self.version} torch.onnx.export(dynamo=True) cannot export nn.GRU on a PackedSequence "
+                    f"(pack_padded_sequence with lengths as an input): {_exception_summary(e)}")
 
     def _export_packed(self):
         torch = self.torch

@@ -13,13 +13,15 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from conformance.case import GRUSpec
+from conformance.buildcache import ENV_VAR
+from conformance.case import GRUCase, GRUSpec
 from conformance.features import FEATURES
 from conformance.frameworks.onnx.export_keras import KerasExportGRU
 from conformance.frameworks.onnx.export_torch import TorchExportGRU
 from conformance.frameworks.onnx.exported import _quiet
 from conformance.frameworks.onnx.graph import summarize
 from conformance.profiles import Profile
+from conformance.values import case_values
 
 EXPORT_PROFILE = Profile("export", max_examples=5, max_T=4, max_B=3, max_size=4, max_layers=2, derandomize=True)
 ADAPTERS = {"torch": TorchExportGRU(), "torchscript": TorchExportGRU(dynamo=False), "keras": KerasExportGRU()}
@@ -95,3 +97,22 @@ def test_dynamo_export_with_a_dynamic_sequence_length():
 
 def test_keras_backend_is_the_one_exported():
     assert keras.backend.backend() in ADAPTERS["keras"].version
+
+
+# -- exports kept on disk (conformance.buildcache) -----------------------------------------------
+
+
+def test_an_export_read_back_from_the_build_cache_computes_what_a_fresh_export_does(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    spec = GRUSpec(3, 4, 2, "bidirectional")
+    weights, x, h0 = case_values(spec, 5, 2, "float32", 0, h0=True, saturating=False)
+    case = GRUCase(spec, weights, x, h0, np.array([5, 2]), "float32")
+    fresh, again = TorchExportGRU(dynamo=False), TorchExportGRU(dynamo=False)
+    a, b = fresh.run(case), again.run(case)
+    (key,) = fresh.exports
+    assert not fresh.exports[key].cached and again.exports[key].cached
+    assert again.exports[key].seconds == fresh.exports[key].seconds
+    np.testing.assert_array_equal(a.y, b.y)
+    np.testing.assert_array_equal(a.h_n, b.h_n)
+    fresh.graph_summary()
+    assert "(read from the build cache)" in again.graph_summary()

@@ -1,0 +1,180 @@
+"""Builds kept on disk between runs: an export, a conversion, once made, serves every later run.
+
+Why: a report's time goes to per-structure builds (an ONNX export or a TFLite conversion costs
+about a second each, and a ci report makes some 250 of them; benchmarks/bench_report.py). The
+in-memory caches of the adapters already serve every case of a structure within a process; this
+one serves the next process and the next run (report workers, pytest-xdist workers, a CI job
+with its cache restored).
+
+What a build is keyed by, so that a stored build is only ever the build the code would make now:
+the adapter's kind and its structure key (repr), the versions of the frameworks that could take
+part in a build (``DISTRIBUTIONS``), the Python version and machine, and a digest of every source
+file of this package (a change in any adapter's build code misses). A build that raised is never
+stored: the failure is met again, as it would be.
+
+A stored entry is a small JSON header (its key, the build's own metadata, the payload's SHA-256)
+and the payload bytes; a file that does not read back whole and intact is rebuilt and replaced,
+never trusted. Writes go to a temporary file renamed into place, so concurrent workers never see
+half a file.
+
+Where: ``$GRU_CONFORMANCE_BUILD_CACHE`` (a folder; "off" turns the cache off), else
+``$XDG_CACHE_HOME/gru-conformance/builds``, else ``~/.cache/gru-conformance/builds``. No framework
+import here: adapters hand it bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+ENV_VAR = "GRU_CONFORMANCE_BUILD_CACHE"
+OFF = ("off", "0", "no", "false", "none")
+#: the distributions whose version can change a build (absent ones count as absent)
+DISTRIBUTIONS = ("torch", "onnx", "onnxscript", "onnxruntime", "onnx-ir", "tensorflow", "tensorflow-cpu", "keras",
+                 "tf2onnx", "ai-edge-litert", "jax", "jaxlib", "numpy", "protobuf", "openvino")
+#: a payload larger than this is built each time rather than stored
+MAX_BYTES = 256 * 2**20
+MAGIC = b"GRUBUILD1\n"
+
+
+@dataclass
+class Stats:
+    """What the cache did in this process."""
+
+    hits: int = 0
+    built: int = 0
+    saved_seconds: float = 0.0  # the build time that hits did not spend (as recorded when built)
+
+    def __str__(self) -> str:
+        return (f"{self.hits} of {self.hits + self.built} builds read from the on-disk cache "
+                f"({self.saved_seconds:.0f} s of building saved)")
+
+
+STATS = Stats()
+
+
+def location() -> Path | None:
+    """The cache folder, or None when the user turned the cache off."""
+    v = os.environ.get(ENV_VAR)
+    if v is not None:
+        return None if v.strip().lower() in OFF or not v.strip() else Path(v).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gru-conformance" / "builds"
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """What every build depends on besides its own key: framework versions, Python, this package's sources."""
+    from importlib import metadata
+
+    versions = {}
+    for name in DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    text = json.dumps([versions, sys.version, platform.machine(), sources_digest(Path(__file__).resolve().parent)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def sources_digest(root: Path) -> str:
+    """A digest of every .py file under ``root``, names and contents."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _entry(folder: Path, kind: str, key) -> tuple[Path, str]:
+    ident = f"{kind}\0{key!r}"
+    digest = hashlib.sha256(f"{fingerprint()}\0{ident}".encode()).hexdigest()
+    return folder / f"{digest[:2]}" / f"{digest}.build", ident
+
+
+def _read(path: Path, ident: str) -> tuple[bytes, dict] | None:
+    """The entry's (payload, meta), or None if it is not there whole and intact."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if not raw.startswith(MAGIC):
+        return None
+    head, sep, payload = raw[len(MAGIC):].partition(b"\n")
+    try:
+        header = json.loads(head)
+    except ValueError:
+        return None
+    if not sep or header.get("key") != ident or header.get("sha256") != hashlib.sha256(payload).hexdigest():
+        return None
+    return payload, header["meta"]
+
+
+def _write(path: Path, ident: str, payload: bytes, meta: dict) -> None:
+    header = json.dumps({"key": ident, "meta": meta, "sha256": hashlib.sha256(payload).hexdigest()})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + header.encode() + b"\n" + payload)
+        os.replace(tmp, path)
+    except OSError:  # a read-only or full disk: the build is still returned, just not kept
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass
+
+
+def cached_build(kind: str, key, build: Callable[[], tuple[bytes, dict]]) -> tuple[bytes, dict]:
+    """(payload, meta) of the build of ``key`` by ``kind`` (an adapter's name): read from the cache when
+    stored, else ``build()`` (bytes and a JSON-able dict), stored, and returned. ``meta`` gains
+    ``seconds`` (the build's time when it was made) and ``cached`` (True when read back)."""
+    folder = location()
+    path, ident = _entry(folder, kind, key) if folder is not None else (None, "")
+    if path is not None:
+        hit = _read(path, ident)
+        if hit is not None:
+            payload, meta = hit
+            STATS.hits += 1
+            STATS.saved_seconds += float(meta.get("seconds", 0.0))
+            return payload, {**meta, "cached": True}
+    t = time.perf_counter()
+    payload, meta = build()
+    meta = {**meta, "seconds": time.perf_counter() - t}
+    STATS.built += 1
+    if path is not None and len(payload) <= MAX_BYTES:
+        _write(path, ident, bytes(payload), meta)
+    return payload, {**meta, "cached": False}
+
+
+def cached_finding(kind: str, key, probe: Callable[[], str]) -> str:
+    """A probe's finding (text, "" for none: what a framework refuses, probed by trying it), kept like a
+    build: a probe that costs seconds of failing conversions at every load is tried once per fingerprint."""
+    payload, _ = cached_build(kind, ("finding", key), lambda: (probe().encode(), {}))
+    return payload.decode()
+
+
+def usage(folder: Path | None = None) -> tuple[int, int]:
+    """(entries, bytes) stored in the cache folder."""
+    folder = folder or location()
+    files = list(folder.rglob("*.build")) if folder is not None and folder.is_dir() else []
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def clear(folder: Path | None = None) -> int:
+    """Delete every stored build; how many there were."""
+    folder = folder or location()
+    n = 0
+    if folder is not None and folder.is_dir():
+        for p in folder.rglob("*.build"):
+            p.unlink(missing_ok=True)
+            n += 1
+    return n
