@@ -30,6 +30,7 @@ from .execute import DEFAULT_TIMEOUT, Fault, run_safely
 from .features import FEATURES, Feature, size_limit, unsupported_reason
 from .features import feature as get_feature
 from .profiles import Profile, get_profile
+from .reproducible import seed_only_draws
 from .status import Status
 from .strategies import gru_cases, probe_case
 from .tolerance import Tolerance, tolerance, trivial_answer
@@ -254,7 +255,8 @@ def check_feature(adapter, feature: str | Feature, profile: Profile | str | None
     if seed is not None:
         search = hypothesis_seed(seed)(search)
     try:
-        search()
+        with seed_only_draws():
+            search()
     except (_Failed, _Hung):
         pass
     except Unsatisfiable:  # every drawn case was uninformative: nothing was tested

@@ -28,6 +28,7 @@ from ..compare import ratio_per_step as compare_steps
 from ..execute import run_safely
 from ..features import FEATURES
 from ..profiles import Profile
+from ..reproducible import seed_only_draws
 from ..strategies import gru_cases
 from ..tolerance import tolerance
 
@@ -54,7 +55,8 @@ def example_cases(caps, feature, n: int = 3) -> list:
     def draw(case):
         drawn.append(case)
 
-    draw()
+    with seed_only_draws():
+        draw()
     return sorted(drawn, key=lambda c: -c.T)[:n]
 
 
