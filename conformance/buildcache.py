@@ -119,7 +119,8 @@ def _read(path: Path, ident: str) -> tuple[bytes, dict] | None:
 
 
 def _write(path: Path, ident: str, payload: bytes, meta: dict) -> None:
-    header = json.dumps({"key": ident, "meta": meta, "sha256": hashlib.sha256(payload).hexdigest()})
+    header = json.dumps({"key": ident, "meta": meta, "sha256": hashlib.sha256(payload).hexdigest(),
+                         "fingerprint": fingerprint()})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -162,19 +163,34 @@ def cached_finding(kind: str, key, probe: Callable[[], str]) -> str:
     return payload.decode()
 
 
-def usage(folder: Path | None = None) -> tuple[int, int]:
-    """(entries, bytes) stored in the cache folder."""
+def _entries(folder: Path | None) -> list:
     folder = folder or location()
-    files = list(folder.rglob("*.build")) if folder is not None and folder.is_dir() else []
-    return len(files), sum(p.stat().st_size for p in files)
+    return sorted(folder.rglob("*.build")) if folder is not None and folder.is_dir() else []
 
 
-def clear(folder: Path | None = None) -> int:
-    """Delete every stored build; how many there were."""
-    folder = folder or location()
+def _stale(path: Path) -> bool:
+    """Made by other framework versions or other sources (never read again here), or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(MAGIC) + 8192)
+        header = json.loads(head[len(MAGIC):].partition(b"\n")[0])
+    except (OSError, ValueError):
+        return True
+    return not head.startswith(MAGIC) or header.get("fingerprint") != fingerprint()
+
+
+def usage(folder: Path | None = None) -> tuple[int, int, int]:
+    """(entries, bytes, stale entries) of the cache folder. A stale entry was made under other framework
+    versions or other sources: another environment sharing the folder may still read it."""
+    files = _entries(folder)
+    return len(files), sum(p.stat().st_size for p in files), sum(map(_stale, files))
+
+
+def clear(folder: Path | None = None, stale_only: bool = False) -> int:
+    """Delete every stored build (or only the stale ones); how many were deleted."""
     n = 0
-    if folder is not None and folder.is_dir():
-        for p in folder.rglob("*.build"):
+    for p in _entries(folder):
+        if not stale_only or _stale(p):
             p.unlink(missing_ok=True)
             n += 1
     return n

@@ -1,7 +1,7 @@
 """gru-conformance: check a GRU implementation against the oracle from the command line.
 
     gru-conformance list                              the built-in adapters, and why any is unavailable
-    gru-conformance cache [--clear]                   the exports and conversions kept between runs
+    gru-conformance cache [--prune|--clear]           the exports and conversions kept between runs
     gru-conformance check MODULE:ATTR|BUILTIN         every feature check on one adapter
     gru-conformance replay MODULE:ATTR|BUILTIN F.npz  one saved case, with its diagnosis
     gru-conformance report [--out DIR] [--jobs N]     the matrix of every built-in adapter, as
@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("cache", help="where the builds kept between runs are, and how many (exports, conversions)")
     q.add_argument("--clear", action="store_true", help="delete every stored build")
+    q.add_argument("--prune", action="store_true",
+                   help="delete the builds made under other framework versions or other sources of this package")
     q.set_defaults(func=cmd_cache)
 
     q = sub.add_parser("check", help="run every feature check on one adapter")
@@ -184,12 +186,14 @@ def cmd_cache(args, out: Output) -> int:
     if folder is None:
         out.print(f"the build cache is off ({buildcache.ENV_VAR}={os.environ[buildcache.ENV_VAR]!r})")
         return CONFORMANT
-    if args.clear:
-        out.print(f"deleted {buildcache.clear(folder)} stored builds from {folder}")
+    if args.clear or args.prune:
+        n = buildcache.clear(folder, stale_only=not args.clear)
+        out.print(f"deleted {n} {'stored' if args.clear else 'stale'} builds from {folder}")
         return CONFORMANT
-    entries, size = buildcache.usage(folder)
-    out.print(f"{folder}: {entries} stored builds, {size / 2**20:.1f} MiB "
-              f"(set {buildcache.ENV_VAR} to move it, or to off; --clear deletes them)")
+    entries, size, stale = buildcache.usage(folder)
+    out.print(f"{folder}: {entries} stored builds, {size / 2**20:.1f} MiB, {stale} of them stale (made under "
+              f"other framework versions or sources; --prune deletes those, --clear all; {buildcache.ENV_VAR} "
+              "moves the folder or turns it off)")
     return CONFORMANT
 
 

@@ -104,7 +104,7 @@ def test_a_failed_build_is_not_stored(cache):
     for _ in range(2):
         with pytest.raises(RuntimeError, match="refused"):
             cached_build("k", (1,), fails)
-    assert len(calls) == 2 and buildcache.usage(cache) == (0, 0)
+    assert len(calls) == 2 and buildcache.usage(cache) == (0, 0, 0)
 
 
 @pytest.mark.parametrize("off", ["off", "0", ""])
@@ -130,7 +130,7 @@ def test_an_oversized_build_is_returned_but_not_stored(cache, monkeypatch):
     b = Builder()
     cached_build("k", (1,), b)
     cached_build("k", (1,), b)
-    assert b.calls == 2 and buildcache.usage(cache) == (0, 0)
+    assert b.calls == 2 and buildcache.usage(cache) == (0, 0, 0)
 
 
 def test_a_finding_is_probed_once(cache):
@@ -148,9 +148,23 @@ def test_a_finding_is_probed_once(cache):
 def test_clear_deletes_every_stored_build(cache):
     for k in range(3):
         cached_build("k", (k,), Builder())
-    entries, size = buildcache.usage(cache)
-    assert entries == 3 and size > 0
-    assert buildcache.clear(cache) == 3 and buildcache.usage(cache) == (0, 0)
+    entries, size, stale = buildcache.usage(cache)
+    assert (entries, stale) == (3, 0) and size > 0
+    assert buildcache.clear(cache) == 3 and buildcache.usage(cache) == (0, 0, 0)
+
+
+def test_prune_deletes_only_the_builds_of_other_versions_or_sources(cache, monkeypatch):
+    cached_build("k", (1,), Builder())
+    monkeypatch.setattr(buildcache, "fingerprint", lambda: "keras 9.9")
+    for k in range(2):
+        cached_build("k", (k,), Builder())
+    assert buildcache.usage(cache)[::2] == (3, 1)  # stale: made under the other fingerprint
+    (cache / "junk.build").write_bytes(b"not a build")
+    assert buildcache.usage(cache)[::2] == (4, 2)
+    assert buildcache.clear(cache, stale_only=True) == 2
+    assert buildcache.usage(cache)[::2] == (2, 0)
+    b = Builder()
+    assert cached_build("k", (1,), b)[1]["cached"] and b.calls == 0
 
 
 def test_the_default_location_follows_xdg(monkeypatch, tmp_path):

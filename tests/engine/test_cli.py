@@ -371,7 +371,14 @@ def test_the_cache_command_says_where_the_builds_are_and_clears_them(tmp_path, m
     assert main(["cache", "--clear"]) == 0
     assert "deleted 1 stored builds" in capsys.readouterr().out
     main(["cache"])
-    assert ": 0 stored builds" in capsys.readouterr().out
+    assert ": 0 stored builds, 0.0 MiB, 0 of them stale" in capsys.readouterr().out
+    cached_build("onnx.export[x]", (1,), lambda: (b"model", {}))
+    monkeypatch.setattr("conformance.buildcache.fingerprint", lambda: "torch 9.9")
+    cached_build("onnx.export[x]", (2,), lambda: (b"model", {}))
+    main(["cache"])
+    assert ": 2 stored builds, 0.0 MiB, 1 of them stale" in capsys.readouterr().out
+    assert main(["cache", "--prune"]) == 0
+    assert "deleted 1 stale builds" in capsys.readouterr().out
     monkeypatch.setenv(ENV_VAR, "off")
     main(["cache"])
     assert "the build cache is off" in capsys.readouterr().out
