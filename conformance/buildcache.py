@@ -9,7 +9,8 @@ with its cache restored).
 What a build is keyed by, so that a stored build is only ever the build the code would make now:
 the adapter's kind and its structure key (repr), the versions of the frameworks that could take
 part in a build (``DISTRIBUTIONS``), the Python version and machine, and a digest of every source
-file of this package (a change in any adapter's build code misses). A build that raised is never
+file of this package (a change in any adapter's build code misses), or of the module that defines
+the build function where that is a user's own. A build that raised is never
 stored: the failure is met again, as it would be.
 
 A stored entry is a small JSON header (its key, the build's own metadata, the payload's SHA-256)
@@ -94,8 +95,21 @@ def sources_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def _entry(folder: Path, kind: str, key) -> tuple[Path, str]:
-    ident = f"{kind}\0{key!r}"
+def _builder_digest(build: Callable) -> str:
+    """The source digest of the module defining ``build`` when it lies outside this package (a user's
+    adapter using the cache: a change in its build code must miss too); "" inside it (in the fingerprint)."""
+    module = sys.modules.get(getattr(build, "__module__", None) or "")
+    path = getattr(module, "__file__", None)
+    if not path or Path(path).resolve().is_relative_to(Path(__file__).resolve().parent):
+        return ""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+def _entry(folder: Path, kind: str, key, build: Callable) -> tuple[Path, str]:
+    ident = f"{kind}\0{key!r}\0{_builder_digest(build)}"
     digest = hashlib.sha256(f"{fingerprint()}\0{ident}".encode()).hexdigest()
     return folder / f"{digest[:2]}" / f"{digest}.build", ident
 
@@ -137,9 +151,10 @@ def _write(path: Path, ident: str, payload: bytes, meta: dict) -> None:
 def cached_build(kind: str, key, build: Callable[[], tuple[bytes, dict]]) -> tuple[bytes, dict]:
     """(payload, meta) of the build of ``key`` by ``kind`` (an adapter's name): read from the cache when
     stored, else ``build()`` (bytes and a JSON-able dict), stored, and returned. ``meta`` gains
-    ``seconds`` (the build's time when it was made) and ``cached`` (True when read back)."""
+    ``seconds`` (the build's time when it was made) and ``cached`` (True when read back). A ``build``
+    defined outside this package (a user's adapter) also keys the entry by its module's source."""
     folder = location()
-    path, ident = _entry(folder, kind, key) if folder is not None else (None, "")
+    path, ident = _entry(folder, kind, key, build) if folder is not None else (None, "")
     if path is not None:
         hit = _read(path, ident)
         if hit is not None:

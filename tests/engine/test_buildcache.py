@@ -3,6 +3,8 @@ damaged entry is rebuilt, a failed build is never stored, and turning it off bui
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from conformance import buildcache
@@ -86,7 +88,7 @@ def test_a_damaged_entry_is_rebuilt_and_replaced(cache, damage):
     raw = path.read_bytes()
     damaged = {"truncate": raw[:-3], "flip": raw[:-1] + bytes([raw[-1] ^ 1]), "empty": b"",
                # a file that names another build (a hash collision, a copied file)
-               "other_key": raw.replace(b'"k\\u0000(1,)"', b'"k\\u0000(2,)"')}[damage]
+               "other_key": raw.replace(b'"k\\u0000(1,)', b'"k\\u0000(2,)')}[damage]
     assert damaged != raw
     path.write_bytes(damaged)
     payload, meta = cached_build("k", (1,), b)
@@ -171,3 +173,21 @@ def test_the_default_location_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert buildcache.location() == tmp_path / "gru-conformance" / "builds"
+
+
+def test_a_user_s_build_code_keys_its_entries_too(cache, tmp_path, monkeypatch):
+    import importlib
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source = tmp_path / "user_builds_xyz.py"
+    source.write_text("def build():\n    return b'v1', {}\n")
+    module = importlib.import_module("user_builds_xyz")
+    try:
+        assert cached_build("user", (1,), module.build)[0] == b"v1"
+        assert cached_build("user", (1,), module.build)[1]["cached"]
+        source.write_text("def build():\n    return b'v2', {}  # the user's build code changed\n")
+        module = importlib.reload(module)
+        payload, meta = cached_build("user", (1,), module.build)
+        assert (payload, meta["cached"]) == (b"v2", False)
+    finally:
+        sys.modules.pop("user_builds_xyz", None)
