@@ -29,7 +29,7 @@ from .expected import GRUConformanceWarning, expected_failures
 from .features import FEATURES
 from .loader import AdapterLoadError, builtins, load, load_adapter
 from .profiles import PROFILES, get_profile
-from .report.command import cmd_report
+from .report.command import build_cache_note, cmd_report
 from .report.console import Output
 from .report.markdown import write_markdown
 from .report.run import adapter_run, run_checks, write_json
@@ -231,9 +231,13 @@ def cmd_check(args, out: Output) -> int:
         results = run_checks(adapter, features, profile, timeout=args.timeout, ref=args.adapter,
                              **_progress_callbacks(step, adapter.name, expected))
     run = adapter_run(adapter, args.adapter, results, expected)
+    stats = buildcache.STATS
+    run.builds = (stats.hits, stats.built, stats.saved_seconds)
     for r in run.failures:
         out.print(run.describe(r))
         out.print()
+    if build_cache_note([run]):
+        out.note(build_cache_note([run]))
     out.table(f"{run.name}: conformance summary", ["feature", "result", "examples", "minimal case / reason"],
               summary_rows(run))
     out.print(verdict_line(run))

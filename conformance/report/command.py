@@ -170,6 +170,9 @@ def build_cache_note(runs: list) -> str:
     folder = buildcache.location()
     if folder is None:
         return f"{made} exports and conversions made afresh (the build cache is off)"
+    if not hits:
+        return (f"{made} exports and conversions made and kept in the build cache in {folder} for the next run "
+                "(--no-build-cache: neither read nor kept)")
     return (f"{hits} of {hits + made} exports and conversions read from the build cache in {folder} "
             f"({saved:.0f} s of building saved; --no-build-cache makes them afresh)")
 

@@ -405,6 +405,23 @@ def test_the_report_says_what_the_build_cache_did(tmp_path, monkeypatch):
     assert build_cache_note(runs) == (f"35 of 45 exports and conversions read from the build cache in {tmp_path} "
                                       "(45 s of building saved; --no-build-cache makes them afresh)")
     assert build_cache_note(runs[2:]) == ""
+    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0))]) == (
+        f"12 exports and conversions made and kept in the build cache in {tmp_path} for the next run "
+        "(--no-build-cache: neither read nor kept)")
     monkeypatch.setenv(ENV_VAR, "off")
     assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0))]) == \
         "12 exports and conversions made afresh (the build cache is off)"
+
+
+def test_check_says_what_the_build_cache_did(tmp_path, monkeypatch, capsys):
+    from conformance import buildcache
+    from conformance.buildcache import ENV_VAR
+    from tests.engine.test_report_workers import BUILDING
+
+    path = tmp_path / "building_adapter.py"
+    path.write_text(BUILDING)
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "builds"))
+    monkeypatch.setattr(buildcache, "STATS", buildcache.Stats())
+    assert main(["check", f"{path}:Building", "--feature", "float64"]) == 0
+    made = buildcache.STATS.built
+    assert made > 0 and f"{made} exports and conversions made and kept" in capsys.readouterr().err
