@@ -45,6 +45,7 @@ DISTRIBUTIONS = ("torch", "onnx", "onnxscript", "onnxruntime", "onnx-ir", "tenso
 #: a payload larger than this is built each time rather than stored
 MAX_BYTES = 256 * 2**20
 MAGIC = b"GRUBUILD1\n"
+TMP_PREFIX = ".tmp-"
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Stats:
 
     hits: int = 0
     built: int = 0
+    kept: int = 0  # of those built, how many were stored (not: too large, or an unwritable folder)
     saved_seconds: float = 0.0  # the build time that hits did not spend (as recorded when built)
 
     def __str__(self) -> str:
@@ -95,110 +97,160 @@ def sources_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def _builder_digest(build: Callable) -> str:
-    """The source digest of the module defining ``build`` when it lies outside this package (a user's
-    adapter using the cache: a change in its build code must miss too); "" inside it (in the fingerprint)."""
-    module = sys.modules.get(getattr(build, "__module__", None) or "")
+def _origin_digest(origin) -> str | None:
+    """The source digest of the module defining ``origin`` (a function, a partial, a class or an instance
+    of one) when it lies outside this package (a user's adapter or a subclass of a built-in: a change in
+    its build code must miss too); "" inside it (covered by the fingerprint); None when its source
+    cannot be found (a REPL, ``python -c``): such a build is made every time, never stored."""
+    while hasattr(origin, "func"):  # functools.partial
+        origin = origin.func
+    module = sys.modules.get(getattr(origin, "__module__", None) or "")
     path = getattr(module, "__file__", None)
-    if not path or Path(path).resolve().is_relative_to(Path(__file__).resolve().parent):
+    if not path:
+        return None
+    if Path(path).resolve().is_relative_to(Path(__file__).resolve().parent):
         return ""
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
-        return "unreadable"
+        return None
 
 
-def _entry(folder: Path, kind: str, key, build: Callable) -> tuple[Path, str]:
-    ident = f"{kind}\0{key!r}\0{_builder_digest(build)}"
+def _entry(folder: Path, kind: str, key, origins: tuple) -> tuple[Path | None, str]:
+    digests = [_origin_digest(o) for o in origins]
+    if None in digests:
+        return None, ""
+    ident = "\0".join([kind, repr(key), *digests])
     digest = hashlib.sha256(f"{fingerprint()}\0{ident}".encode()).hexdigest()
     return folder / f"{digest[:2]}" / f"{digest}.build", ident
 
 
+def _header(raw: bytes) -> dict | None:
+    """The header of an entry's bytes (at least its first line), or None if it has none."""
+    if not raw.startswith(MAGIC):
+        return None
+    try:
+        header = json.loads(raw[len(MAGIC):].partition(b"\n")[0])
+    except ValueError:
+        return None
+    return header if isinstance(header, dict) and isinstance(header.get("meta", {}), dict) else None
+
+
+def _owned(path: Path) -> bool:
+    """Written by this user (POSIX): a file that another user wrote might hold a forged build."""
+    try:
+        return not hasattr(os, "geteuid") or path.stat().st_uid == os.geteuid()
+    except OSError:
+        return False
+
+
 def _read(path: Path, ident: str) -> tuple[bytes, dict] | None:
-    """The entry's (payload, meta), or None if it is not there whole and intact."""
+    """The entry's (payload, meta), or None if it is not there whole, intact and the user's own."""
     try:
         raw = path.read_bytes()
     except OSError:
         return None
-    if not raw.startswith(MAGIC):
+    header = _header(raw)
+    if header is None or not _owned(path):
         return None
-    head, sep, payload = raw[len(MAGIC):].partition(b"\n")
-    try:
-        header = json.loads(head)
-    except ValueError:
+    payload = raw[len(MAGIC):].partition(b"\n")[2]
+    if header.get("key") != ident or header.get("sha256") != hashlib.sha256(payload).hexdigest():
         return None
-    if not sep or header.get("key") != ident or header.get("sha256") != hashlib.sha256(payload).hexdigest():
-        return None
-    return payload, header["meta"]
+    return payload, header.get("meta", {})
 
 
-def _write(path: Path, ident: str, payload: bytes, meta: dict) -> None:
+def _write(path: Path, ident: str, payload: bytes, meta: dict) -> bool:
+    """Store an entry; False if it could not be (a read-only or full disk)."""
     header = json.dumps({"key": ident, "meta": meta, "sha256": hashlib.sha256(payload).hexdigest(),
                          "fingerprint": fingerprint()})
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
         with os.fdopen(fd, "wb") as f:
             f.write(MAGIC + header.encode() + b"\n" + payload)
         os.replace(tmp, path)
-    except OSError:  # a read-only or full disk: the build is still returned, just not kept
-        try:
-            os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
+        return True
+    except OSError:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        return False
 
 
-def cached_build(kind: str, key, build: Callable[[], tuple[bytes, dict]]) -> tuple[bytes, dict]:
+def cached_build(kind: str, key, build: Callable[[], tuple[bytes, dict]], origin=None,
+                 count: bool = True) -> tuple[bytes, dict]:
     """(payload, meta) of the build of ``key`` by ``kind`` (an adapter's name): read from the cache when
     stored, else ``build()`` (bytes and a JSON-able dict), stored, and returned. ``meta`` gains
-    ``seconds`` (the build's time when it was made) and ``cached`` (True when read back). A ``build``
-    defined outside this package (a user's adapter) also keys the entry by its module's source."""
+    ``seconds`` (the build's time when it was made) and ``cached`` (True when read back).
+
+    ``origin``: what ``build`` runs (the adapter whose methods it calls, a probe); with ``build`` itself,
+    its module's source keys the entry where it lies outside this package (a user's adapter, a subclass
+    of a built-in overriding how it builds). ``count``: whether STATS counts it (probes are not builds)."""
     folder = location()
-    path, ident = _entry(folder, kind, key, build) if folder is not None else (None, "")
+    origins = (build,) + ((origin,) if origin is not None else ())
+    path, ident = _entry(folder, kind, key, origins) if folder is not None else (None, "")
     if path is not None:
         hit = _read(path, ident)
         if hit is not None:
             payload, meta = hit
-            STATS.hits += 1
-            STATS.saved_seconds += float(meta.get("seconds", 0.0))
+            if count:
+                STATS.hits += 1
+                STATS.saved_seconds += float(meta.get("seconds", 0.0))
             return payload, {**meta, "cached": True}
     t = time.perf_counter()
     payload, meta = build()
     meta = {**meta, "seconds": time.perf_counter() - t}
-    STATS.built += 1
-    if path is not None and len(payload) <= MAX_BYTES:
-        _write(path, ident, bytes(payload), meta)
+    kept = path is not None and len(payload) <= MAX_BYTES and _write(path, ident, bytes(payload), meta)
+    if count:
+        STATS.built += 1
+        STATS.kept += int(kept)
     return payload, {**meta, "cached": False}
 
 
 def cached_finding(kind: str, key, probe: Callable[[], str]) -> str:
     """A probe's finding (text, "" for none: what a framework refuses, probed by trying it), kept like a
     build: a probe that costs seconds of failing conversions at every load is tried once per fingerprint."""
-    payload, _ = cached_build(kind, ("finding", key), lambda: (probe().encode(), {}))
+    payload, _ = cached_build(kind, ("finding", key), lambda: (probe().encode(), {}), origin=probe, count=False)
     return payload.decode()
 
 
 def _entries(folder: Path | None) -> list:
+    """The files of the cache's own layout (ab/abcd....build, and temporary files of killed writers)."""
     folder = folder or location()
-    return sorted(folder.rglob("*.build")) if folder is not None and folder.is_dir() else []
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("??/*") if p.name.startswith(TMP_PREFIX) or (
+        p.name.endswith(".build") and len(p.name) == 70 and p.name[:2] == p.parent.name))
 
 
 def _stale(path: Path) -> bool:
-    """Made by other framework versions or other sources (never read again here), or unreadable."""
+    """Made by other framework versions or other sources (never read again here), unreadable, or a
+    temporary file older than an hour (its writer was killed)."""
     try:
+        if path.name.startswith(TMP_PREFIX):
+            return time.time() - path.stat().st_mtime > 3600
         with open(path, "rb") as f:
-            head = f.read(len(MAGIC) + 8192)
-        header = json.loads(head[len(MAGIC):].partition(b"\n")[0])
-    except (OSError, ValueError):
+            header = _header(f.readline() + f.readline())  # the magic line, then the header's
+    except OSError:
         return True
-    return not head.startswith(MAGIC) or header.get("fingerprint") != fingerprint()
+    return header is None or header.get("fingerprint") != fingerprint()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # deleted meanwhile (another process pruning)
+        return 0
 
 
 def usage(folder: Path | None = None) -> tuple[int, int, int]:
     """(entries, bytes, stale entries) of the cache folder. A stale entry was made under other framework
     versions or other sources: another environment sharing the folder may still read it."""
     files = _entries(folder)
-    return len(files), sum(p.stat().st_size for p in files), sum(map(_stale, files))
+    return len(files), sum(map(_size, files)), sum(map(_stale, files))
 
 
 def clear(folder: Path | None = None, stale_only: bool = False) -> int:

@@ -232,7 +232,7 @@ def cmd_check(args, out: Output) -> int:
                              **_progress_callbacks(step, adapter.name, expected))
     run = adapter_run(adapter, args.adapter, results, expected)
     stats = buildcache.STATS
-    run.builds = (stats.hits, stats.built, stats.saved_seconds)
+    run.builds = (stats.hits, stats.built, stats.saved_seconds, stats.kept)
     for r in run.failures:
         out.print(run.describe(r))
         out.print()

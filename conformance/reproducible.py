@@ -15,7 +15,9 @@ empty one (Hypothesis's global constants, the same everywhere, stay), by replaci
 module-level function that its provider calls for the pool, and emptying the provider's cache
 of permitted constants on the way in and out. Where a Hypothesis release has moved them, nothing
 is patched and the checks run as before; tests/engine/test_reproducible.py then fails, since
-draws depend on the loaded modules again.
+draws depend on the loaded modules again. The patch is process-wide: a Hypothesis test running in
+another thread meanwhile would draw without local constants too (this package draws in the calling
+thread and runs adapters in worker threads that draw nothing).
 """
 
 from __future__ import annotations

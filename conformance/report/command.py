@@ -164,17 +164,17 @@ def cmd_report(args, out: Output) -> int:
 def build_cache_note(runs: list) -> str:
     """What the on-disk build cache did for this report, or "" if it built nothing."""
     counted = [r.builds for r in runs if r.builds]
-    hits, made, saved = (sum(c[i] for c in counted) for i in range(3))
+    hits, made, saved, kept = (sum(c[i] for c in counted) for i in range(4))
     if not hits + made:
         return ""
     folder = buildcache.location()
     if folder is None:
         return f"{made} exports and conversions made afresh (the build cache is off)"
-    if not hits:
-        return (f"{made} exports and conversions made and kept in the build cache in {folder} for the next run "
-                "(--no-build-cache: neither read nor kept)")
-    return (f"{hits} of {hits + made} exports and conversions read from the build cache in {folder} "
-            f"({saved:.0f} s of building saved; --no-build-cache makes them afresh)")
+    read = f"{hits} of {hits + made} exports and conversions read from the build cache in {folder}" + (
+        f" ({saved:.0f} s of building saved)" if hits else "")
+    stored = "" if not made else f"; {kept} of the {made} made kept for the next run" if kept < made else \
+        "; those made are kept for the next run"
+    return f"{read}{stored} (--no-build-cache: neither read nor kept)"
 
 
 def _tidy_logs(log_dir: Path, out: Output):

@@ -43,7 +43,8 @@ class AdapterRun:
     plot: Optional[str] = None  # path of the error-against-time plot, if drawn
     plot_note: Optional[str] = None  # why there is none
     seconds: Optional[float] = None  # wall clock of its checks and plot, in its worker
-    #: its builds (exports, conversions) as conformance.buildcache counted them: (read back, made, seconds saved)
+    #: its builds (exports, conversions) as conformance.buildcache counted them: (read back, made, seconds saved,
+    #: of those made how many were stored)
     builds: Optional[tuple] = None
 
     def outcome(self, r: FeatureResult) -> Status:
@@ -198,7 +199,7 @@ def to_dict(runs: list, profile: Profile) -> dict:
                        graph_summary=r.graph_summary, plot=r.plot, plot_note=r.plot_note,
                        seconds=None if r.seconds is None else round(r.seconds, 1),
                        builds=None if not r.builds else dict(from_cache=r.builds[0], made=r.builds[1],
-                                                             seconds_saved=round(r.builds[2], 1)),
+                                                             seconds_saved=round(r.builds[2], 1), kept=r.builds[3]),
                        expected_failed_checks=dict(r.expected),
                        features={x.feature: result_dict(x, r.expected.get(x.feature)) for x in r.results})
                   for r in runs],

@@ -143,8 +143,8 @@ def test_a_finding_is_probed_once(cache):
         return "the converter refuses float16: 'tf.Foo' op is neither a custom op nor a flex op"
 
     assert cached_finding("litert", "float16", probe) == cached_finding("litert", "float16", probe)
-    assert cached_finding("litert", "float64", lambda: "") == ""
     assert len(probes) == 1
+    assert (buildcache.STATS.hits, buildcache.STATS.built) == (0, 0)  # a probe is not a build
 
 
 def test_clear_deletes_every_stored_build(cache):
@@ -161,10 +161,12 @@ def test_prune_deletes_only_the_builds_of_other_versions_or_sources(cache, monke
     for k in range(2):
         cached_build("k", (k,), Builder())
     assert buildcache.usage(cache)[::2] == (3, 1)  # stale: made under the other fingerprint
-    (cache / "junk.build").write_bytes(b"not a build")
+    (cache / "ab").mkdir(exist_ok=True)
+    (cache / "ab" / ("ab" + "0" * 62 + ".build")).write_bytes(b"not a build")
+    (cache / "mine.build").write_bytes(b"not in the cache's layout: never counted or deleted")
     assert buildcache.usage(cache)[::2] == (4, 2)
     assert buildcache.clear(cache, stale_only=True) == 2
-    assert buildcache.usage(cache)[::2] == (2, 0)
+    assert buildcache.usage(cache)[::2] == (2, 0) and (cache / "mine.build").exists()
     b = Builder()
     assert cached_build("k", (1,), b)[1]["cached"] and b.calls == 0
 
@@ -175,19 +177,84 @@ def test_the_default_location_follows_xdg(monkeypatch, tmp_path):
     assert buildcache.location() == tmp_path / "gru-conformance" / "builds"
 
 
-def test_a_user_s_build_code_keys_its_entries_too(cache, tmp_path, monkeypatch):
+USER_CODE = """
+class Exporter:
+    def export(self):
+        return b"v1", {}
+
+def probe():
+    return "refused: v1"
+"""
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """A user's module of build code, and a way to edit it."""
     import importlib
 
     monkeypatch.syspath_prepend(str(tmp_path))
     source = tmp_path / "user_builds_xyz.py"
-    source.write_text("def build():\n    return b'v1', {}\n")
+    source.write_text(USER_CODE)
+
+    def edit():
+        source.write_text(USER_CODE.replace("v1", "v2") + "# the user's build code changed\n")
+        return importlib.reload(module)
+
     module = importlib.import_module("user_builds_xyz")
+    yield module, edit
+    sys.modules.pop("user_builds_xyz", None)
+
+
+@pytest.mark.parametrize("how", ["method", "partial", "origin", "finding"])
+def test_a_user_s_build_code_keys_its_entries_too(cache, user_module, how):
+    """Through the build function itself, a partial of it, the adapter it calls (a subclass of a built-in
+    overriding how it builds, called from the package's own code), or a probe."""
+    import functools
+
+    module, edit = user_module
+
+    def run(m):
+        ex = m.Exporter()
+        if how == "method":
+            return cached_build("user", (1,), ex.export)[0]
+        if how == "partial":
+            return cached_build("user", (1,), functools.partial(ex.export))[0]
+        if how == "origin":
+            return cached_build("user", (1,), lambda: ex.export(), origin=ex)[0]
+        return cached_finding("user", 1, m.probe).encode()
+
+    first = run(module)
+    assert b"v1" in first and run(module) == first and buildcache.usage(cache)[0] == 1
+    assert b"v2" in run(edit())
+
+
+def test_build_code_without_a_source_file_is_built_every_time_and_never_stored(cache):
+    import types
+
+    module = types.ModuleType("typed_at_a_prompt")  # as in a REPL or python -c: no __file__
+    exec("def build():\n    return b'x', {}\n", module.__dict__)
+    sys.modules["typed_at_a_prompt"] = module
     try:
-        assert cached_build("user", (1,), module.build)[0] == b"v1"
-        assert cached_build("user", (1,), module.build)[1]["cached"]
-        source.write_text("def build():\n    return b'v2', {}  # the user's build code changed\n")
-        module = importlib.reload(module)
-        payload, meta = cached_build("user", (1,), module.build)
-        assert (payload, meta["cached"]) == (b"v2", False)
+        assert not cached_build("k", (1,), module.build)[1]["cached"]
+        assert not cached_build("k", (1,), module.build)[1]["cached"]
+        assert buildcache.usage(cache)[0] == 0
     finally:
-        sys.modules.pop("user_builds_xyz", None)
+        sys.modules.pop("typed_at_a_prompt")
+
+
+def test_a_long_header_is_read_whole_and_an_odd_one_is_stale_not_a_crash(cache):
+    key = ("x" * 9000,)  # a header past any fixed read size
+    cached_build("k", key, Builder())
+    assert buildcache.usage(cache)[::2] == (1, 0)
+    assert cached_build("k", key, Builder())[1]["cached"]
+    odd = cache / "cd" / ("cd" + "1" * 62 + ".build")
+    odd.parent.mkdir()
+    odd.write_bytes(buildcache.MAGIC + b"[1]\npayload")
+    assert buildcache.usage(cache)[::2] == (2, 1)
+
+
+def test_an_entry_someone_else_wrote_is_not_read(cache, monkeypatch):
+    b = Builder()
+    cached_build("k", (1,), b)
+    monkeypatch.setattr(buildcache.os, "geteuid", lambda: 4242)
+    assert not cached_build("k", (1,), b)[1]["cached"] and b.calls == 2

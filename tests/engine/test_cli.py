@@ -387,11 +387,19 @@ def test_the_cache_command_says_where_the_builds_are_and_clears_them(tmp_path, m
 def test_no_build_cache_turns_it_off_for_the_run_and_its_workers(tmp_path, monkeypatch, capsys):
     import os
 
-    from conformance.buildcache import ENV_VAR, location
+    from conformance.buildcache import ENV_VAR, location, usage
+    from tests.engine.test_report_workers import BUILDING
 
-    monkeypatch.setenv(ENV_VAR, str(tmp_path))
-    assert main(["check", "reference", "--feature", "float64", "--no-build-cache"]) == 0
+    (tmp_path / "building_adapter.py").write_text(BUILDING)
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "builds"))
+    out_dir = tmp_path / "report"
+    assert main(["report", "--out", str(out_dir), "--no-plots", "--no-build-cache",
+                 "--adapters", f"{tmp_path / 'building_adapter.py'}:Building"]) == 0
     assert os.environ[ENV_VAR] == "off" and location() is None
+    (run,) = json.loads((out_dir / "report.json").read_text())["adapters"]
+    assert run["builds"]["made"] > 0 and run["builds"]["kept"] == run["builds"]["from_cache"] == 0
+    assert usage(tmp_path / "builds")[0] == 0
+    assert "made afresh (the build cache is off)" in capsys.readouterr().err
 
 
 def test_the_report_says_what_the_build_cache_did(tmp_path, monkeypatch):
@@ -400,16 +408,19 @@ def test_the_report_says_what_the_build_cache_did(tmp_path, monkeypatch):
     from conformance.report.run import AdapterRun
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
-    runs = [AdapterRun("a", "a", builds=(30, 10, 41.6)), AdapterRun("b", "b", builds=(5, 0, 3.0)),
-            AdapterRun("c", "c"), AdapterRun("d", "d", builds=(0, 0, 0.0))]
+    runs = [AdapterRun("a", "a", builds=(30, 10, 41.6, 10)), AdapterRun("b", "b", builds=(5, 0, 3.0, 0)),
+            AdapterRun("c", "c"), AdapterRun("d", "d", builds=(0, 0, 0.0, 0))]
     assert build_cache_note(runs) == (f"35 of 45 exports and conversions read from the build cache in {tmp_path} "
-                                      "(45 s of building saved; --no-build-cache makes them afresh)")
+                                      "(45 s of building saved); those made are kept for the next run "
+                                      "(--no-build-cache: neither read nor kept)")
+    assert build_cache_note(runs[1:]) == (f"5 of 5 exports and conversions read from the build cache in {tmp_path} "
+                                          "(3 s of building saved) (--no-build-cache: neither read nor kept)")
     assert build_cache_note(runs[2:]) == ""
-    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0))]) == (
-        f"12 exports and conversions made and kept in the build cache in {tmp_path} for the next run "
-        "(--no-build-cache: neither read nor kept)")
+    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0, 9))]) == (
+        f"0 of 12 exports and conversions read from the build cache in {tmp_path}; 9 of the 12 made kept for the "
+        "next run (--no-build-cache: neither read nor kept)")
     monkeypatch.setenv(ENV_VAR, "off")
-    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0))]) == \
+    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0, 0))]) == \
         "12 exports and conversions made afresh (the build cache is off)"
 
 
@@ -424,4 +435,5 @@ def test_check_says_what_the_build_cache_did(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(buildcache, "STATS", buildcache.Stats())
     assert main(["check", f"{path}:Building", "--feature", "float64"]) == 0
     made = buildcache.STATS.built
-    assert made > 0 and f"{made} exports and conversions made and kept" in capsys.readouterr().err
+    assert made > 0 and (f"0 of {made} exports and conversions read from the build cache in {tmp_path / 'builds'}; "
+                         "those made are kept for the next run") in capsys.readouterr().err

@@ -176,7 +176,7 @@ class LiteRTKerasGRU:
 
     def build(self, key):
         if key not in self.built:
-            blob, meta = cached_build(self.name, key, lambda: self._convert(*key))
+            blob, meta = cached_build(f"{self.name} {self.runtime}", key, lambda: self._convert(*key), origin=self)
             self.built[key] = self._located(blob, meta["weights"])
             self.build_seconds.append(meta["seconds"])
         return self.built[key]

@@ -106,7 +106,8 @@ class ExportedGRU:
                 model, n = self._export(*key)
                 return model.SerializeToString(), {"weights": n}
 
-            payload, meta = cached_build(self.name, key, build)
+            # keyed by what exports too: the framework and backend (version), and a subclass's own code (origin)
+            payload, meta = cached_build(f"{self.name} {getattr(self, 'version', '')}", key, build, origin=self)
             model = onnx.load_from_string(payload)
             summary = summarize(model)
             model, wiring, unused = wire(model, meta["weights"])
