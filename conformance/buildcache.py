@@ -32,7 +32,7 @@ import platform
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -57,9 +57,11 @@ class Stats:
     kept: int = 0  # of those built, how many were stored (not: too large, or an unwritable folder)
     saved_seconds: float = 0.0  # the build time that hits did not spend (as recorded when built)
 
-    def __str__(self) -> str:
-        return (f"{self.hits} of {self.hits + self.built} builds read from the on-disk cache "
-                f"({self.saved_seconds:.0f} s of building saved)")
+    def __add__(self, other: "Stats") -> "Stats":
+        return Stats(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def __sub__(self, other: "Stats") -> "Stats":
+        return Stats(*(a - b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 STATS = Stats()
@@ -125,15 +127,18 @@ def _entry(folder: Path, kind: str, key, origins: tuple) -> tuple[Path | None, s
     return folder / f"{digest[:2]}" / f"{digest}.build", ident
 
 
-def _header(raw: bytes) -> dict | None:
-    """The header of an entry's bytes (at least its first line), or None if it has none."""
+def _parse(raw: bytes) -> tuple[dict | None, bytes]:
+    """(header, payload) of an entry's bytes (the payload may be cut short: only the header read); header
+    None if it has none."""
     if not raw.startswith(MAGIC):
-        return None
+        return None, b""
+    head, _, payload = raw[len(MAGIC):].partition(b"\n")
     try:
-        header = json.loads(raw[len(MAGIC):].partition(b"\n")[0])
+        header = json.loads(head)
     except ValueError:
-        return None
-    return header if isinstance(header, dict) and isinstance(header.get("meta", {}), dict) else None
+        return None, b""
+    ok = isinstance(header, dict) and isinstance(header.get("meta", {}), dict)
+    return (header, payload) if ok else (None, b"")
 
 
 def _owned(path: Path) -> bool:
@@ -150,10 +155,9 @@ def _read(path: Path, ident: str) -> tuple[bytes, dict] | None:
         raw = path.read_bytes()
     except OSError:
         return None
-    header = _header(raw)
+    header, payload = _parse(raw)
     if header is None or not _owned(path):
         return None
-    payload = raw[len(MAGIC):].partition(b"\n")[2]
     if header.get("key") != ident or header.get("sha256") != hashlib.sha256(payload).hexdigest():
         return None
     return payload, header.get("meta", {})
@@ -233,7 +237,7 @@ def _stale(path: Path) -> bool:
         if path.name.startswith(TMP_PREFIX):
             return time.time() - path.stat().st_mtime > 3600
         with open(path, "rb") as f:
-            header = _header(f.readline() + f.readline())  # the magic line, then the header's
+            header, _ = _parse(f.readline() + f.readline())  # the magic line, then the header's
     except OSError:
         return True
     return header is None or header.get("fingerprint") != fingerprint()

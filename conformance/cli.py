@@ -16,6 +16,7 @@ Exit status: 0 conformant, 1 not conformant, 2 usage or loading error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import warnings
@@ -231,13 +232,13 @@ def cmd_check(args, out: Output) -> int:
         results = run_checks(adapter, features, profile, timeout=args.timeout, ref=args.adapter,
                              **_progress_callbacks(step, adapter.name, expected))
     run = adapter_run(adapter, args.adapter, results, expected)
-    stats = buildcache.STATS
-    run.builds = (stats.hits, stats.built, stats.saved_seconds, stats.kept)
+    run.builds = dataclasses.replace(buildcache.STATS)
     for r in run.failures:
         out.print(run.describe(r))
         out.print()
-    if build_cache_note([run]):
-        out.note(build_cache_note([run]))
+    cached = build_cache_note([run])
+    if cached:
+        out.note(cached)
     out.table(f"{run.name}: conformance summary", ["feature", "result", "examples", "minimal case / reason"],
               summary_rows(run))
     out.print(verdict_line(run))

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 
 _lock = threading.Lock()
 _depth = 0
+_saved = None  # Hypothesis's own function, while patched
 
 
 def _internals():
@@ -45,7 +46,7 @@ def _internals():
 @contextmanager
 def seed_only_draws():
     """Within: Hypothesis draws no constant from the source of loaded modules. Re-entrant."""
-    global _depth
+    global _depth, _saved
     found = _internals()
     if found is None:
         yield
@@ -54,7 +55,7 @@ def seed_only_draws():
     with _lock:
         _depth += 1
         if _depth == 1:
-            _internals.saved = providers._get_local_constants
+            _saved = providers._get_local_constants
             providers._get_local_constants = lambda: empty
             providers.CONSTANTS_CACHE.cache.clear()
     try:
@@ -63,5 +64,5 @@ def seed_only_draws():
         with _lock:
             _depth -= 1
             if _depth == 0:
-                providers._get_local_constants = _internals.saved
+                providers._get_local_constants = _saved
                 providers.CONSTANTS_CACHE.cache.clear()

@@ -163,8 +163,8 @@ def cmd_report(args, out: Output) -> int:
 
 def build_cache_note(runs: list) -> str:
     """What the on-disk build cache did for this report, or "" if it built nothing."""
-    counted = [r.builds for r in runs if r.builds]
-    hits, made, saved, kept = (sum(c[i] for c in counted) for i in range(4))
+    total = sum((r.builds for r in runs if r.builds is not None), buildcache.Stats())
+    hits, made, saved, kept = total.hits, total.built, total.saved_seconds, total.kept
     if not hits + made:
         return ""
     folder = buildcache.location()

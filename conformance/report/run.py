@@ -43,9 +43,8 @@ class AdapterRun:
     plot: Optional[str] = None  # path of the error-against-time plot, if drawn
     plot_note: Optional[str] = None  # why there is none
     seconds: Optional[float] = None  # wall clock of its checks and plot, in its worker
-    #: its builds (exports, conversions) as conformance.buildcache counted them: (read back, made, seconds saved,
-    #: of those made how many were stored)
-    builds: Optional[tuple] = None
+    #: its builds (exports, conversions) as conformance.buildcache counted them (a buildcache.Stats)
+    builds: Optional[object] = None
 
     def outcome(self, r: FeatureResult) -> Status:
         return outcome(r, self.expected.get(r.label))
@@ -198,8 +197,9 @@ def to_dict(runs: list, profile: Profile) -> dict:
                        conformant=r.conformant if r.unavailable is None and not r.no_verdict else None,
                        graph_summary=r.graph_summary, plot=r.plot, plot_note=r.plot_note,
                        seconds=None if r.seconds is None else round(r.seconds, 1),
-                       builds=None if not r.builds else dict(from_cache=r.builds[0], made=r.builds[1],
-                                                             seconds_saved=round(r.builds[2], 1), kept=r.builds[3]),
+                       builds=None if r.builds is None else dict(
+                           from_cache=r.builds.hits, made=r.builds.built, kept=r.builds.kept,
+                           seconds_saved=round(r.builds.saved_seconds, 1)),
                        expected_failed_checks=dict(r.expected),
                        features={x.feature: result_dict(x, r.expected.get(x.feature)) for x in r.results})
                   for r in runs],

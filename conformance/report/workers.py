@@ -123,9 +123,7 @@ def _run_one(task: Task, settings: Settings, send: Callable) -> tuple:
         send(("start", task.name, "plot", a.name))
         run.plot, run.plot_note = plot_errors(a, settings.out_dir, results=results)
     run.seconds = time.perf_counter() - t0
-    now = buildcache.STATS
-    run.builds = (now.hits - before.hits, now.built - before.built, now.saved_seconds - before.saved_seconds,
-                  now.kept - before.kept)
+    run.builds = buildcache.STATS - before
     return run, notes, None
 
 

@@ -403,24 +403,25 @@ def test_no_build_cache_turns_it_off_for_the_run_and_its_workers(tmp_path, monke
 
 
 def test_the_report_says_what_the_build_cache_did(tmp_path, monkeypatch):
-    from conformance.buildcache import ENV_VAR
+    from conformance.buildcache import ENV_VAR, Stats
     from conformance.report.command import build_cache_note
     from conformance.report.run import AdapterRun
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
-    runs = [AdapterRun("a", "a", builds=(30, 10, 41.6, 10)), AdapterRun("b", "b", builds=(5, 0, 3.0, 0)),
-            AdapterRun("c", "c"), AdapterRun("d", "d", builds=(0, 0, 0.0, 0))]
+    runs = [AdapterRun("a", "a", builds=Stats(hits=30, built=10, saved_seconds=41.6, kept=10)),
+            AdapterRun("b", "b", builds=Stats(hits=5, saved_seconds=3.0)), AdapterRun("c", "c"),
+            AdapterRun("d", "d", builds=Stats())]
     assert build_cache_note(runs) == (f"35 of 45 exports and conversions read from the build cache in {tmp_path} "
                                       "(45 s of building saved); those made are kept for the next run "
                                       "(--no-build-cache: neither read nor kept)")
     assert build_cache_note(runs[1:]) == (f"5 of 5 exports and conversions read from the build cache in {tmp_path} "
                                           "(3 s of building saved) (--no-build-cache: neither read nor kept)")
     assert build_cache_note(runs[2:]) == ""
-    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0, 9))]) == (
+    assert build_cache_note([AdapterRun("a", "a", builds=Stats(built=12, kept=9))]) == (
         f"0 of 12 exports and conversions read from the build cache in {tmp_path}; 9 of the 12 made kept for the "
         "next run (--no-build-cache: neither read nor kept)")
     monkeypatch.setenv(ENV_VAR, "off")
-    assert build_cache_note([AdapterRun("a", "a", builds=(0, 12, 0.0, 0))]) == \
+    assert build_cache_note([AdapterRun("a", "a", builds=Stats(built=12))]) == \
         "12 exports and conversions made afresh (the build cache is off)"
 
 
